@@ -29,7 +29,7 @@ def _register() -> None:
         try:
             importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:
+            if not exc.name or not (module == exc.name or module.startswith(exc.name + ".")):
                 raise
 
 
