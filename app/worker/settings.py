@@ -1,0 +1,97 @@
+"""arq WorkerSettings, assembled from every domain's `tasks.py`.
+
+A tasks module exposes `FUNCTIONS` (arq functions built with `app.worker.jobs.job`) and may expose
+`cron_jobs(settings) -> list[arq.cron.CronJob]` (schedules are settings, not constants).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+from types import ModuleType
+from typing import Any
+
+from arq.connections import RedisSettings
+from arq.cron import CronJob
+from arq.worker import Function, func
+
+from app.config import Settings, get_settings
+from app.kit import redis as redis_kit
+from app.kit import telemetry
+from app.outbox import relay
+from app.runtime import Runtime
+
+TASK_MODULES = (
+    "app.exceptions.tasks",
+    "app.sync.tasks",
+    "app.recommendations.tasks",
+    "app.writeback.tasks",
+    "app.webhooks.tasks",
+    "app.feeds.tasks",
+)
+
+
+def _modules() -> list[ModuleType]:
+    found = []
+    for name in TASK_MODULES:
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as exc:
+            if not exc.name or not (name == exc.name or name.startswith(exc.name + ".")):
+                raise
+    return found
+
+
+def functions() -> list[Function]:
+    return [func(f, name=f.__name__) for module in _modules() for f in getattr(module, "FUNCTIONS", [])]
+
+
+def cron_jobs(settings: Settings) -> list[CronJob]:
+    jobs: list[CronJob] = []
+    for module in _modules():
+        if hasattr(module, "cron_jobs"):
+            jobs.extend(module.cron_jobs(settings))
+    return jobs
+
+
+async def startup(ctx: dict[str, Any]) -> None:
+    settings: Settings = ctx["settings"]
+    runtime = Runtime.build(settings)
+    ctx["runtime"] = runtime
+    ctx["relay"] = asyncio.create_task(
+        relay.run_forever(runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name))
+
+
+async def shutdown(ctx: dict[str, Any]) -> None:
+    task = ctx.pop("relay", None)
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    runtime: Runtime | None = ctx.pop("runtime", None)
+    if runtime is not None:
+        await runtime.close()
+
+
+def worker_settings(settings: Settings | None = None, **overrides: Any) -> dict[str, Any]:
+    """Keyword arguments for `arq.worker.Worker` (used by `b1bridge worker` and by the tests)."""
+    settings = settings or get_settings()
+    telemetry.setup(settings)
+    redis: RedisSettings = redis_kit.redis_settings(settings)
+    values: dict[str, Any] = {
+        "functions": functions(),
+        "cron_jobs": cron_jobs(settings),
+        "redis_settings": redis,
+        "queue_name": redis_kit.queue_name(settings),
+        "on_startup": startup,
+        "on_shutdown": shutdown,
+        "ctx": {"settings": settings},
+        "max_jobs": 20,
+        "job_timeout": 600,
+        "keep_result": 3600,
+        "max_tries": 25,
+        "health_check_key": redis_kit.key(settings, "arq", "health"),
+    }
+    values.update(overrides)
+    return values
