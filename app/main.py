@@ -26,6 +26,7 @@ tracer = trace.get_tracer("b1bridge.api")
 # Each domain package exposes `router`; a package listed here that does not exist yet is skipped.
 ROUTERS = (
     "app.health.router",
+    "app.auth.router",
     "app.exceptions.router",
     "app.mappings.router",
     "app.stock.router",

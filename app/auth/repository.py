@@ -20,3 +20,7 @@ async def add(session: AsyncSession, key: ApiKey) -> ApiKey:
 async def list_all(session: AsyncSession) -> list[ApiKey]:
     result = await session.exec(select(ApiKey).order_by(ApiKey.created_at))  # type: ignore[arg-type]
     return list(result.all())
+
+
+async def get(session: AsyncSession, key_id: str) -> ApiKey | None:
+    return await session.get(ApiKey, key_id)

@@ -43,3 +43,12 @@ async def authenticate(session: AsyncSession, plain: str) -> Principal | None:
         return None
     key.last_used_at = utcnow()
     return Principal(key_id=key.id, name=key.name, scope=Scope(key.scope))
+
+
+async def revoke_by_name(session: AsyncSession, name: str) -> int:
+    revoked = 0
+    for key in await repository.list_all(session):
+        if key.name == name and key.revoked_at is None:
+            key.revoked_at = utcnow()
+            revoked += 1
+    return revoked
