@@ -25,6 +25,7 @@ import httpx
 from opentelemetry import trace
 
 from app.config import SapB1Settings
+from app.integrations.sap_b1 import entities as e
 from app.integrations.sap_b1.auth import SapSessionAuth, SessionManager
 from app.integrations.sap_b1.errors import (
     SapError,
@@ -114,6 +115,20 @@ class SapB1Client:
         self.http.cookies = httpx.Cookies(CookieJar(policy=_RefuseAll()))
         self.sessions = SessionManager(self.http, settings, sleep=sleep)
         self._auth = SapSessionAuth(self.sessions)
+        self._entity_sets()
+
+    def _entity_sets(self) -> None:
+        self.items = e.EntitySet(self, e.ITEMS)
+        self.warehouses = e.EntitySet(self, e.WAREHOUSES)
+        self.item_groups = e.EntitySet(self, e.ITEM_GROUPS)
+        self.business_partners = e.EntitySet(self, e.BUSINESS_PARTNERS)
+        self.purchase_orders = e.EntitySet(self, e.PURCHASE_ORDERS)
+        self.purchase_requests = e.EntitySet(self, e.PURCHASE_REQUESTS)
+        self.production_orders = e.EntitySet(self, e.PRODUCTION_ORDERS)
+        self.goods_receipts = e.EntitySet(self, e.GOODS_RECEIPTS)
+        self.goods_issues = e.EntitySet(self, e.GOODS_ISSUES)
+        self.purchase_delivery_notes = e.EntitySet(self, e.PURCHASE_DELIVERY_NOTES)
+        self.stock_transfers = e.EntitySet(self, e.STOCK_TRANSFERS)
 
     async def __aenter__(self) -> SapB1Client:
         return self
@@ -258,7 +273,7 @@ class SapB1Client:
         row["@odata.etag"] = etag_of(response, row)
         return row
 
-    async def find(self, entity: str, filter: Expr, *, select: list[str] | None = None,
+    async def find(self, entity: str, filter: Expr | None, *, select: list[str] | None = None,
                    top: int = 2) -> list[Row]:
         data = await self.get_json(entity, params(filter=filter, select=select, top=top))
         return list(data.get("value") or [])

@@ -98,11 +98,12 @@ class FakeSL:
         await asyncio.sleep(0)  # let concurrent requests interleave like a real network
         return self.handle(request)
 
-    def client(self, **settings: Any) -> SapB1Client:
+    def client(self, *, handler: Any = None, semaphore: Any = None, **settings: Any) -> SapB1Client:
         values: dict[str, Any] = {"base_url": f"https://sl.example:50000/b1s/{self.version}",
                                   "password": "secret", **settings}
         config = SapB1Settings(**values)
-        return SapB1Client(config, transport=httpx.MockTransport(self.async_handle), sleep=_no_sleep)
+        transport = httpx.MockTransport(handler or self.async_handle)
+        return SapB1Client(config, transport=transport, semaphore=semaphore, sleep=_no_sleep)
 
 
 async def _no_sleep(_: float) -> None:
