@@ -90,6 +90,56 @@ class InventoryPlannerSettings(BaseSettings):
     nightly_sync_at: str = "02:00"
 
 
+class WritebackSettings(BaseSettings):
+    """Orders in (webhook + polling, recommendations) and the SAP write-back pipeline."""
+
+    model_config = _group("WRITEBACK_")
+
+    approval: Literal["auto", "manual"] = "auto"
+    # purchase_order (default) or purchase_request for bought lines; make items always become
+    # Production Orders (SAP ProcurementMethod bom_Make, or an item group listed below).
+    document_type: Literal["purchase_order", "purchase_request"] = "purchase_order"
+    make_item_groups: list[int] = Field(default_factory=list)
+    locked_period_policy: Literal["review", "post_in_open_period"] = "review"
+    period_cache_seconds: float = Field(default=300.0, ge=0)
+    retry_budget: int = Field(default=8, ge=0, le=20)
+    backoff_base_seconds: float = Field(default=0.5, ge=0)
+    backoff_cap_seconds: float = Field(default=30.0, ge=0)
+    lock_lease_seconds: float = Field(default=30.0, gt=0)
+    lock_wait_seconds: float = Field(default=120.0, gt=0)
+    # 0 = the Service Layer cap (SAPB1_MAX_CONCURRENCY).
+    concurrency: int = Field(default=0, ge=0, le=64)
+    ip_status_after_post: str = "open"
+    poll_minutes: int = Field(default=5, ge=0, le=1440)  # 0 = no polling cron
+    poll_overlap_seconds: int = Field(default=120, ge=0)
+    webhook_max_bytes: int = Field(default=256 * 1024, ge=1024)
+    webhook_tolerance_seconds: int = Field(default=300, ge=1)
+
+
+class SyncSettings(BaseSettings):
+    """Stock-out sync (app/sync): schedules, the re-read overlap, rule policies, detector thresholds."""
+
+    model_config = _group("SYNC_")
+
+    incremental_every_minutes: int = Field(default=15, ge=1, le=1440)
+    # Full run in the IP account's time zone; the default lands files 2 h before IP's 02:00 sync.
+    full_at: str = "00:00"
+    # The Service Layer compares UpdateTime to the minute and pages without a snapshot (ref §4, §5).
+    overlap_seconds: int = Field(default=180, ge=120)
+    page_size: int = Field(default=500, ge=1, le=5000)
+    sap_timezone: str = "UTC"  # the zone SAP stamps UpdateDate/UpdateTime in
+    unmapped_category: Literal["send", "hold"] = "send"
+    send_stock_orders: bool = False
+    drift_abs_tolerance: float = Field(default=1.0, ge=0)
+    drift_pct_tolerance: float = Field(default=5.0, ge=0)
+    lag_minutes: int = Field(default=60, ge=1)
+    feed_lead_minutes: int = Field(default=60, ge=0)  # files must land this long before IP's sync
+    reconcile_every_minutes: int = Field(default=360, ge=5)
+    detect_every_minutes: int = Field(default=15, ge=1)
+    lock_lease_seconds: float = Field(default=60.0, gt=1)
+    feed_dir: Path | None = None  # default: <data dir>/feeds
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
@@ -105,9 +155,13 @@ class Settings(BaseSettings):
     service_name: str = Field(default="b1bridge", alias="OTEL_SERVICE_NAME")
     # The outbox relay runs inside the API process too, so a lone API still enqueues its jobs.
     relay_in_api: bool = Field(default=True, alias="B1BRIDGE_RELAY_IN_API")
+    # New or reopened error/critical exceptions are POSTed here (a team chat webhook); unset = logged.
+    escalation_webhook_url: str | None = Field(default=None, alias="B1BRIDGE_ESCALATION_WEBHOOK_URL")
 
     sap: SapB1Settings = Field(default_factory=SapB1Settings)
     ip: InventoryPlannerSettings = Field(default_factory=InventoryPlannerSettings)
+    sync: SyncSettings = Field(default_factory=SyncSettings)
+    writeback: WritebackSettings = Field(default_factory=WritebackSettings)
 
     @property
     def is_production(self) -> bool:
