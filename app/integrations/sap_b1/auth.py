@@ -157,8 +157,6 @@ class SessionManager:
 class SapSessionAuth(httpx.Auth):
     """Adds the session cookie; on 401/301 re-logs in once (single flight) and replays once."""
 
-    requires_response_body = True
-
     def __init__(self, sessions: SessionManager) -> None:
         self._sessions = sessions
 
@@ -169,6 +167,8 @@ class SapSessionAuth(httpx.Auth):
         session = await self._sessions.current()
         request.headers["Cookie"] = session.cookie_header
         response = yield request
+        if response.status_code in (401, 500):  # only then is the body needed here
+            await response.aread()
         if needs_relogin(response):
             session = await self._sessions.renew(session)
             request.headers["Cookie"] = session.cookie_header
