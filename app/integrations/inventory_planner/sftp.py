@@ -23,7 +23,7 @@ import asyncssh
 from opentelemetry import trace
 
 from app.config import InventoryPlannerSettings
-from app.integrations.inventory_planner.csv_specs import Entity
+from app.integrations.inventory_planner.csv_specs import DELIVERY_ORDER, Entity
 from app.integrations.inventory_planner.errors import FeedValidationError
 from app.integrations.inventory_planner.feeds import validate_file
 from app.kit.time import utcnow
@@ -103,6 +103,11 @@ class DeliveryResult:
     @property
     def delivered(self) -> bool:
         return self.delivered_at is not None
+
+
+def in_delivery_order(files: Sequence[LocalFile]) -> list[LocalFile]:
+    """Dependency order (§2.2: warehouses and variants before stock), then oldest name first."""
+    return sorted(files, key=lambda f: (DELIVERY_ORDER.index(f.entity), f.remote_name))
 
 
 def remote_folder(root: str, entity: Entity) -> str:

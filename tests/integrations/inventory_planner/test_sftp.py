@@ -11,13 +11,17 @@ from pathlib import Path
 from typing import Any
 
 import asyncssh
+import httpx
 import pytest
 
+from app.emulators.inventory_planner.app import create_app
+from app.emulators.inventory_planner.config import IPEmulatorConfig
 from app.integrations.inventory_planner.client import InventoryPlannerClient
 from app.integrations.inventory_planner.csv_specs import Entity
 from app.integrations.inventory_planner.feeds import feed_file_name, write_feed
-from app.integrations.inventory_planner.sftp import LocalFile, SftpConfig, SftpDelivery
+from app.integrations.inventory_planner.sftp import LocalFile, SftpConfig, SftpDelivery, in_delivery_order
 from tests.integrations.inventory_planner.conftest import Emulator
+from tests.support.server import serve
 
 AT = datetime(2026, 12, 4, 15, 1, 2, tzinfo=UTC)
 
@@ -113,6 +117,7 @@ async def test_unreachable_server_is_retried_then_reported(tmp_path: Path) -> No
 class Breaker:
     writes: int = 0
     broken: bool = True
+    posix_rename: bool = True
     mid_upload: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -131,6 +136,11 @@ class _BreakingSFTPServer(asyncssh.SFTPServer):
             if self.state.broken:
                 self.chan.get_connection().abort()
         return super().write(file_obj, offset, data)
+
+    def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+        if not self.state.posix_rename:  # a server without the posix-rename@openssh.com extension
+            raise asyncssh.SFTPOpUnsupported("posix-rename not supported")
+        super().posix_rename(oldpath, newpath)
 
 
 class _Auth(asyncssh.SSHServer):
@@ -214,3 +224,39 @@ async def test_delivery_is_cancellable_without_leaving_a_visible_file(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert not (root / "drop" / "variant-warehouses" / file.path.name).exists()
+
+
+async def test_plain_rename_is_used_when_posix_rename_is_unsupported(
+    breaking_server: tuple[SftpConfig, Path, Breaker], tmp_path: Path
+) -> None:
+    config, root, state = breaking_server
+    state.broken, state.posix_rename = False, False
+    file = stock_file(tmp_path, 7)
+    [result] = await SftpDelivery(config).deliver([file])
+    assert result.delivered, result.error
+    final = root / "drop" / "variant-warehouses" / file.path.name
+    assert final.read_bytes() == file.path.read_bytes()
+
+
+def test_files_are_sorted_into_dependency_order(tmp_path: Path) -> None:
+    stock = LocalFile(tmp_path / "variant-warehouses_1.csv", Entity.variant_warehouses)
+    older_stock = LocalFile(tmp_path / "variant-warehouses_0.csv", Entity.variant_warehouses)
+    variants = LocalFile(tmp_path / "variants_9.csv", Entity.variants)
+    assert in_delivery_order([stock, variants, older_stock]) == [variants, older_stock, stock]
+
+
+async def test_key_authentication_against_the_emulator(tmp_path: Path) -> None:
+    key = asyncssh.generate_private_key("ssh-ed25519")
+    key_path = tmp_path / "id_ed25519"
+    key.write_private_key(str(key_path))
+    known_hosts = tmp_path / "known_hosts"
+    emulator_config = IPEmulatorConfig(sftp_port=0, sftp_root=tmp_path / "drop", sftp_password=None,
+                                       sftp_authorized_keys=[key.export_public_key().decode()],
+                                       sftp_known_hosts_path=known_hosts)
+    with serve(create_app(emulator_config)) as url:
+        async with httpx.AsyncClient() as http:
+            port = (await http.get(f"{url}/_emulator/sftp")).json()["port"]
+        config = SftpConfig(host="127.0.0.1", port=port, username=emulator_config.sftp_username,
+                            key_path=str(key_path), known_hosts=str(known_hosts), attempts=1)
+        [result] = await SftpDelivery(config).deliver([stock_file(tmp_path, 5)])
+    assert result.delivered, result.error
