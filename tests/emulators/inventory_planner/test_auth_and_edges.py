@@ -57,8 +57,13 @@ def test_faults_change_at_runtime_and_injected_5xx_is_counted(ip: Emulator) -> N
 
 def test_failed_create_answers_500_with_result_envelope(ip: Emulator) -> None:
     ip.control("POST", "/faults", json={"fail_next_creates": 1})
-    body = {"purchase-order": {"warehouse": "c123_csv.01", "vendor": "v10000",
-                               "items": [{"sku": "A00001", "replenishment": 2}]}}
+    body = {
+        "purchase-order": {
+            "warehouse": "c123_csv.01",
+            "vendor": "v10000",
+            "items": [{"sku": "A00001", "replenishment": 2}],
+        }
+    }
     failed = ip.client.post("/api/v1/purchase-orders", json=body)
     assert failed.status_code == 500
     assert failed.json() == {"result": {"status": "error", "message": "Failed to create purchase-order"}}

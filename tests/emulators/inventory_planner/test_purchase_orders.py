@@ -24,8 +24,16 @@ def _create(ip: Emulator, **fields: Any) -> dict[str, Any]:
 
 def test_list_pages_are_zero_based_with_meta(ip: Emulator) -> None:
     body = ip.get("/api/v1/purchase-orders", params={"limit": 3, "page": 2}).json()
-    assert body["meta"] == {"name": "purchase-orders", "display_name": "purchase orders", "total": 8,
-                            "count": 2, "limit": 3, "page": 2, "start": 6, "end": 8}
+    assert body["meta"] == {
+        "name": "purchase-orders",
+        "display_name": "purchase orders",
+        "total": 8,
+        "count": 2,
+        "limit": 3,
+        "page": 2,
+        "start": 6,
+        "end": 8,
+    }
     assert _ids(ip.get("/api/v1/purchase-orders", params={"limit": 3, "page": 0}))[0] == "po_1001"
 
 
@@ -42,13 +50,19 @@ def test_limit_above_1000_can_be_an_error(start_ip) -> None:
 
 def test_fields_is_an_allowlist_with_item_dot_paths(ip: Emulator) -> None:
     po = ip.get("/api/v1/purchase-orders", params={"fields": "id,status,items.sku", "limit": 1}).json()
-    assert po["purchase-orders"][0] == {"id": "po_1001", "status": "draft",
-                                        "items": [{"sku": "A00001"}, {"sku": "A00002"}]}
+    assert po["purchase-orders"][0] == {
+        "id": "po_1001",
+        "status": "draft",
+        "items": [{"sku": "A00001"}, {"sku": "A00002"}],
+    }
 
 
 def test_equality_and_ne_filters_compare_case_insensitively(ip: Emulator) -> None:
     assert _ids(ip.get("/api/v1/purchase-orders", params={"status": "OPEN", "type": "po"})) == [
-        "po_1002", "po_1004", "po_1006"]
+        "po_1002",
+        "po_1004",
+        "po_1006",
+    ]
     not_closed = _ids(ip.get("/api/v1/purchase-orders", params={"status_ne": "closed"}))
     assert "po_1005" not in not_closed and len(not_closed) == 7
     assert _ids(ip.get("/api/v1/purchase-orders", params={"sku": "ZZ-UNKNOWN-1"})) == ["po_1004"]
@@ -59,8 +73,9 @@ def test_last_modified_gt_returns_only_later_changes(ip: Emulator) -> None:
     ip.client.patch("/api/v1/purchase-orders/po_1002", json={"purchase-order": {"notes": "x"}})
     changed = _ids(ip.get("/api/v1/purchase-orders", params={"last_modified_gt": watermark}))
     assert changed == ["po_1002"]
-    assert _ids(ip.get("/api/v1/purchase-orders", params={"total_ordered_gte": 15, "total_ordered_lt": 16})) == [
-        "po_1001", "po_1008"]
+    assert _ids(
+        ip.get("/api/v1/purchase-orders", params={"total_ordered_gte": 15, "total_ordered_lt": 16})
+    ) == ["po_1001", "po_1008"]
 
 
 def test_field_sort_orders_results(ip: Emulator) -> None:
@@ -78,7 +93,9 @@ def test_unknown_id_answers_result_envelope_with_configurable_status(start_ip) -
 def test_statuses_are_case_insensitive_and_returned_lowercase(ip: Emulator) -> None:
     closed = ip.client.put("/api/v1/purchase-orders/po_1002", json={"purchase-order": {"status": "CLOSED"}})
     assert closed.json()["purchase-order"]["status"] == "closed"
-    custom = ip.client.patch("/api/v1/purchase-orders/po_1002", json={"purchase-order": {"status": "Ordered"}})
+    custom = ip.client.patch(
+        "/api/v1/purchase-orders/po_1002", json={"purchase-order": {"status": "Ordered"}}
+    )
     assert custom.json()["purchase-order"]["status"] == "ordered"
     unknown = ip.client.patch("/api/v1/purchase-orders/po_1002", json={"purchase-order": {"status": "lost"}})
     assert unknown.status_code == 400
@@ -102,8 +119,9 @@ def test_create_uses_wrapper_and_defaults_to_draft(ip: Emulator) -> None:
 def test_writes_to_readonly_po_are_rejected(ip: Emulator) -> None:
     assert _po(ip, "po_1006")["readonly"] is True
     put = ip.client.put("/api/v1/purchase-orders/po_1006", json={"purchase-order": {"status": "closed"}})
-    items = ip.client.patch("/api/v1/purchase-orders/po_1006/items",
-                            json={"items": [{"id": "li_1006_1", "received": 1}]})
+    items = ip.client.patch(
+        "/api/v1/purchase-orders/po_1006/items", json={"items": [{"id": "li_1006_1", "received": 1}]}
+    )
     assert put.status_code == 400 and items.status_code == 400
     assert _po(ip, "po_1006")["status"] == "open"
 

@@ -10,7 +10,8 @@ def test_variant_shows_open_po_quantities_per_warehouse(ip: Emulator) -> None:
     assert variant["sku"] == "A00003" and variant["purchase_orders_qty"] == 12
     assert variant["warehouse"][0]["warehouse"] == "c123_csv.02"
     assert {"in_stock", "replenishment", "to_order", "lead_time", "oos", "replenishment_notes"} <= set(
-        variant["warehouse"][0])
+        variant["warehouse"][0]
+    )
 
 
 def test_warehouse_dot_fields_return_only_ids(ip: Emulator) -> None:

@@ -73,15 +73,24 @@ def test_subscription_crud_is_paged(ip: Emulator) -> None:
     assert ip.get(f"/api/v1/webhooks/{hook['id']}").status_code == 404
 
 
-def test_save_to_connection_posts_projected_po_without_signature_and_retries(ip: Emulator,
-                                                                            receiver_factory) -> None:
+def test_save_to_connection_posts_projected_po_without_signature_and_retries(
+    ip: Emulator, receiver_factory
+) -> None:
     receiver, address = receiver_factory(fail_first=2)
     _subscribe(ip, address)
     ip.control("POST", "/purchase-orders/po_1002/save-to-connection")
     _wait(lambda: receiver.bodies)
-    assert receiver.bodies[0] == {"purchase-order": {"id": "po_1002", "reference": "PO-1002", "items": [
-        {"id": "li_1002_1", "sku": "A00003"}, {"id": "li_1002_2", "sku": "A00004"},
-        {"id": "li_1002_3", "sku": "A00005"}]}}
+    assert receiver.bodies[0] == {
+        "purchase-order": {
+            "id": "po_1002",
+            "reference": "PO-1002",
+            "items": [
+                {"id": "li_1002_1", "sku": "A00003"},
+                {"id": "li_1002_2", "sku": "A00004"},
+                {"id": "li_1002_3", "sku": "A00005"},
+            ],
+        }
+    }
     assert not any("signature" in name for name in receiver.headers[0])
     stats = _webhook_stats(ip)
     assert (stats["sent"], stats["retried"], stats["failed"]) == (1, 2, 0)
