@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from typing import Any, Literal, TypeVar
@@ -126,6 +126,17 @@ def parse_retry_after(value: str | None) -> float | None:
         return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
     except (TypeError, ValueError):
         return None
+
+
+def write_value(value: Any) -> Any:
+    """Dates go out as Unix seconds: an early API stored `"2019-12-17"` as 1969-12-31 (§6, §10.9)."""
+    if isinstance(value, datetime):
+        return int(value.timestamp())
+    if isinstance(value, date):
+        return int(datetime(value.year, value.month, value.day, tzinfo=UTC).timestamp())
+    if isinstance(value, Decimal):
+        return _json_number(value)
+    return value
 
 
 def _json_number(value: Decimal | int | float) -> int | float:
@@ -410,9 +421,13 @@ class InventoryPlannerClient:
         extra: Mapping[str, Any] | None = None, method: Literal["PATCH", "PUT"] = "PATCH",
         current: IPPurchaseOrder | None = None,
     ) -> IPPurchaseOrder:
-        """Set the reference (our SAP DocNum) and/or status, wrapped as `{"purchase-order":…}`."""
+        """Set the reference (our SAP DocNum) and/or status, wrapped as `{"purchase-order":…}`.
+
+        `extra` carries other header fields (dates become Unix seconds). Pass a fresh `current`
+        to save the readonly look-up; a stale one could miss a PO that became read-only.
+        """
         changes = {k: v for k, v in {"reference": reference, "status": status}.items() if v is not None}
-        changes.update(extra or {})
+        changes.update({key: write_value(value) for key, value in (extra or {}).items()})
         if not changes:
             raise ValueError("nothing to update")
         await self._writable(po_id, current)

@@ -205,6 +205,11 @@ class SftpDelivery:
                 await upload_atomically(sftp, local, remote_path)
 
 
+async def deliver(config: SftpConfig, files: Sequence[LocalFile]) -> list[DeliveryResult]:
+    """Convenience for `SftpDelivery(config).deliver(files)`."""
+    return await SftpDelivery(config).deliver(files)
+
+
 async def upload_atomically(sftp: asyncssh.SFTPClient, local: Path, remote_path: str) -> None:
     """Write `.name.part`, then rename over the final name; on failure remove the part file."""
     tmp = part_name(remote_path)
