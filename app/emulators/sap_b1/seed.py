@@ -8,6 +8,7 @@ non-nettable, drop-ship and inactive (when there are at least four).
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
@@ -58,38 +59,45 @@ def items(rng: random.Random, count: int, whs_codes: list[str], vendors: list[st
 
 
 def _item(i: int, rng: random.Random, whs_codes: list[str], vendors: list[str], today: date) -> Row:
-    roll = rng.random()
+    # rng.random() arithmetic instead of randint/choice: 100k items x 5 warehouses must seed fast.
+    r = rng.random
+    roll = r()
     inventory = not (0.05 <= roll < 0.08)
     make = 0.08 <= roll < 0.14
-    updated = today - timedelta(days=rng.randint(1, 400))
-    rows = [_stock_row(f"A{i:05d}", code, rng, inventory) for code in whs_codes]
+    updated = today - timedelta(days=1 + int(r() * 400))
+    code = f"A{i:05d}"
+    rows = [_stock_row(code, whs, r, inventory) for whs in whs_codes]
     return {
-        "ItemCode": f"A{i:05d}", "ItemName": f"Item {i} {rng.choice(_NOUNS)}", "ForeignName": None,
-        "ItemsGroupCode": 100 + rng.randrange(len(GROUPS)),
+        "ItemCode": code, "ItemName": f"Item {i} {_NOUNS[int(r() * 10)]}", "ForeignName": None,
+        "ItemsGroupCode": 100 + int(r() * len(GROUPS)),
         "InventoryItem": _yn(inventory), "PurchaseItem": _yn(not make), "SalesItem": "tYES",
         "Valid": _yn(not roll < 0.03), "Frozen": _yn(0.03 <= roll < 0.05), "ManageBatchNumbers": "tNO",
         "ProcurementMethod": "bom_Make" if make else "bom_Buy",
-        "AvgStdPrice": round(rng.uniform(1, 200), 2), "MovingAveragePrice": 0.0,
-        "DefaultWarehouse": whs_codes[0] if whs_codes else None, "Mainsupplier": rng.choice(vendors),
-        "LeadTime": rng.choice([None, 7, 14, 30]), "MinOrderQuantity": rng.choice([None, 1.0, 10.0]),
-        "OrderMultiple": rng.choice([None, 1.0, 6.0, 12.0]),
-        "QuantityOnStock": sum(r["InStock"] for r in rows),
-        "QuantityOrderedFromVendors": sum(r["Ordered"] for r in rows),
-        "QuantityOrderedByCustomers": sum(r["Committed"] for r in rows),
+        "AvgStdPrice": round(1 + r() * 199, 2), "MovingAveragePrice": 0.0,
+        "DefaultWarehouse": whs_codes[0] if whs_codes else None, "Mainsupplier": vendors[int(r() * len(vendors))],
+        "LeadTime": _LEAD[int(r() * 4)], "MinOrderQuantity": _MOQ[int(r() * 3)],
+        "OrderMultiple": _MULT[int(r() * 4)],
+        "QuantityOnStock": sum(row["InStock"] for row in rows),
+        "QuantityOrderedFromVendors": sum(row["Ordered"] for row in rows),
+        "QuantityOrderedByCustomers": sum(row["Committed"] for row in rows),
         "BarCode": f"{400000000000 + i}", "SalesUnit": "Each", "PurchaseUnit": "Each", "InventoryUOM": "Each",
-        "CreateDate": (updated - timedelta(days=rng.randint(0, 300))).isoformat(),
-        "UpdateDate": updated.isoformat(), "UpdateTime": _time(rng), "DataVersion": 1,
+        "CreateDate": (updated - timedelta(days=int(r() * 300))).isoformat(),
+        "UpdateDate": updated.isoformat(), "UpdateTime": _clock(r), "DataVersion": 1,
         "ItemWarehouseInfoCollection": rows,
     }
 
 
-def _stock_row(item_code: str, whs: str, rng: random.Random, inventory: bool) -> Row:
-    in_stock = float(rng.choice([0, rng.randint(1, 500)])) if inventory else 0.0
-    committed = float(rng.randint(0, int(min(in_stock, 40)))) if in_stock and rng.random() < 0.3 else 0.0
-    ordered = float(rng.randint(1, 100)) if inventory and rng.random() < 0.2 else 0.0
+def _stock_row(item_code: str, whs: str, r: Callable[[], float], inventory: bool) -> Row:
+    in_stock = float(int(r() * 500) + 1) if inventory and r() < 0.6 else 0.0
+    committed = float(int(r() * min(in_stock, 40))) if in_stock and r() < 0.3 else 0.0
+    ordered = float(int(r() * 100) + 1) if inventory and r() < 0.2 else 0.0
     return {"ItemCode": item_code, "WarehouseCode": whs, "InStock": in_stock, "Committed": committed,
             "Ordered": ordered, "Locked": "tNO", "MinimalStock": 0.0, "MaximalStock": 0.0,
             "MinimalOrder": 0.0}
+
+
+def _clock(r: Callable[[], float]) -> str:
+    return f"{6 + int(r() * 14):02d}:{int(r() * 60):02d}:{int(r() * 60):02d}"
 
 
 def _yn(flag: bool) -> str:
@@ -100,4 +108,7 @@ def _time(rng: random.Random) -> str:
     return f"{rng.randint(6, 19):02d}:{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}"
 
 
+_LEAD = [None, 7, 14, 30]
+_MOQ = [None, 1.0, 10.0]
+_MULT = [None, 1.0, 6.0, 12.0]
 _NOUNS = ["Bolt", "Widget", "Gear", "Cable", "Panel", "Valve", "Bracket", "Sensor", "Filter", "Pump"]

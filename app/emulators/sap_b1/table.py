@@ -8,6 +8,7 @@ cached per dialect until that row is written.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import json
 from collections import OrderedDict
@@ -19,9 +20,14 @@ Row = dict[str, Any]
 _QUERY_CACHE_SIZE = 16
 
 
+@functools.lru_cache(maxsize=4096)
+def _etag(data_version: object) -> str:
+    return 'W/"' + hashlib.sha1(str(data_version).encode()).hexdigest() + '"'
+
+
 def etag_of(row: Row) -> str:
     """Weak ETag = SHA1 of DataVersion (reference §7, LOG etag-guide)."""
-    return 'W/"' + hashlib.sha1(str(row.get("DataVersion", 0)).encode()).hexdigest() + '"'
+    return _etag(row.get("DataVersion", 0))
 
 
 class EntityTable:
@@ -29,6 +35,7 @@ class EntityTable:
         self.etype = etype
         self.rows: dict[Any, Row] = {}
         self.keys: list[Any] = []
+        self.private_keys = etype.key.startswith("_")
         self.version = 0  # bumped on every write: live offsets, never a snapshot (§5)
         self._json: dict[str, dict[Any, bytes]] = {"v1": {}, "v2": {}}
         self.query_cache: OrderedDict[tuple[Any, ...], tuple[int, list[Any]]] = OrderedDict()
@@ -89,7 +96,8 @@ class EntityTable:
         return data
 
     def annotated(self, row: Row, version: str, etag_row: Row | None = None) -> Row:
-        public = {k: v for k, v in row.items() if not k.startswith("_")}  # "_x": emulator bookkeeping
+        # "_x" keys are emulator bookkeeping (only UDF rows have them: skip the copy elsewhere).
+        public = {k: v for k, v in row.items() if not k.startswith("_")} if self.private_keys else row
         if not self.etype.etag:
             return public
         return {("odata.etag" if version == "v1" else "@odata.etag"): etag_of(etag_row or row), **public}
