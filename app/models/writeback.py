@@ -36,6 +36,10 @@ class SapWrite(SQLModel, table=True):
     ext_ref: str = Field(max_length=50, index=True)
     group_key: str = Field(max_length=60)  # which lines of the source (e.g. "po", "wo:<line>")
     skus: list[str] = json_field(default=list)
+    # Everything the payload needs, frozen when the write is queued: the pipeline builds the SAP
+    # body from this alone, whatever the source (recommendation or adjustment) is.
+    header: dict[str, Any] = json_field(default=dict)
+    lines: list[dict[str, Any]] = json_field(default=list)
     doc_date: date
     status: WriteStatus = Field(default=WriteStatus.queued, sa_type=String(12), index=True)
     generation: int = 0  # bumped on each re-queue so the arq job id stays deterministic but new

@@ -33,7 +33,8 @@ class ItemFacts:
 
     @property
     def usable(self) -> bool:
-        return self.valid and not self.frozen and self.purchasable
+        # Make items are produced, not bought: SAP marks them PurchaseItem=tNO on purpose.
+        return self.valid and not self.frozen and (self.purchasable or self.make)
 
 
 @dataclass(frozen=True)

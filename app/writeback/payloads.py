@@ -146,7 +146,8 @@ def update_for(entity: str, current: dict[str, Any], created: dict[str, Any]) ->
     for line in created.get("DocumentLines", []):
         num = slots.get((line["ItemCode"], line["WarehouseCode"]))
         lines.append({**line, "LineNum": num} if num is not None else dict(line))
-    due = {k: created[k] for k in ("DocDueDate", "RequriedDate", "NumAtCard", "Comments") if k in created}
+    # NumAtCard stays what the first version set (IP may since carry our DocNum as its reference).
+    due = {k: created[k] for k in ("DocDueDate", "RequriedDate", "Comments") if k in created}
     return {**due, "DocumentLines": lines}
 
 

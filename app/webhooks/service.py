@@ -1,0 +1,131 @@
+"""Webhook intake: authenticate, bound, parse, store, and queue a re-fetch (the payload is a hint).
+
+Nothing in the body is trusted beyond the PO ids it names: the ingest job re-reads each PO from IP
+before deciding anything, so a forged-but-authenticated body can at worst cause a re-fetch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.config import Settings
+from app.errors import Conflict, PayloadTooLarge, Unauthorized, Unprocessable
+from app.models.webhook import WebhookDelivery
+from app.outbox import service as outbox
+from app.webhooks import repository, signatures
+
+INGEST_JOB = "recommendations.ingest_po"
+
+
+@dataclass(frozen=True)
+class Accepted:
+    delivery_id: str
+    po_ids: list[str]
+    duplicate: bool
+
+
+def check_token(settings: Settings, token: str) -> None:
+    if not signatures.token_matches(token, settings.ip.webhook_token.get_secret_value()):
+        raise Unauthorized("Unknown webhook address.")
+
+
+async def read_bounded(chunks: AsyncIterator[bytes], limit: int, declared: str | None) -> bytes:
+    """Read at most `limit` bytes: a declared or streamed larger body is refused (413) before it
+    is buffered, so a client cannot make us hold an arbitrary amount of memory."""
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
+    body = bytearray()
+    async for chunk in chunks:
+        body.extend(chunk)
+        if len(body) > limit:
+            raise PayloadTooLarge(f"The body exceeds {limit} bytes.")
+    return bytes(body)
+
+
+def verify_signature(settings: Settings, headers: Mapping[str, str], body: bytes) -> str | None:
+    """The webhook-id of a verified signed delivery; None when no signing secret is configured."""
+    secret = settings.ip.webhook_signing_secret
+    if secret is None:
+        return None
+    try:
+        signed = signatures.SignedHeaders(headers["webhook-id"], headers["webhook-timestamp"],
+                                          headers["webhook-signature"])
+    except KeyError:
+        raise Unauthorized("Signed deliveries need webhook-id, webhook-timestamp and webhook-signature.")
+    try:
+        signatures.verify(secret.get_secret_value(), signed, body, now=time.time(),
+                          tolerance=settings.writeback.webhook_tolerance_seconds)
+    except signatures.SignatureError as exc:
+        raise Unauthorized(str(exc))
+    except signatures.StaleDelivery as exc:
+        raise Conflict(f"Replayed or stale delivery: {exc}")
+    return signed.webhook_id[:200]
+
+
+def _records(payload: Any) -> list[Any]:
+    # The invocation body is undocumented (IP §8): accept the API's wrappers and a bare PO.
+    if isinstance(payload, dict):
+        for key in ("purchase-orders", "purchase_orders", "data"):
+            if isinstance(payload.get(key), list):
+                return list(payload[key])
+        for key in ("purchase-order", "purchase_order"):
+            if isinstance(payload.get(key), dict):
+                return [payload[key]]
+        return [payload]
+    return payload if isinstance(payload, list) else []
+
+
+def parse(body: bytes) -> tuple[Any, list[tuple[str, str]]]:
+    """(payload, [(po_id, last_modified)]); 422 unless it is JSON naming at least one PO id."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        raise Unprocessable("The body is not JSON.")
+    found = []
+    for record in _records(payload):
+        po_id = record.get("id") if isinstance(record, dict) else None
+        if isinstance(po_id, str | int) and not isinstance(po_id, bool) and str(po_id).strip():
+            found.append((str(po_id).strip()[:100], str(record.get("last_modified") or "")))
+    if not found:
+        raise Unprocessable("The delivery names no purchase-order id.")
+    return payload, found
+
+
+def dedupe_key(webhook_id: str | None, found: list[tuple[str, str]], digest: str) -> str:
+    if webhook_id:
+        return f"id:{webhook_id}"
+    # Without last_modified we cannot tell two changes apart except by their bodies.
+    if all(modified for _, modified in found):
+        marker = hashlib.sha256(json.dumps(sorted(found)).encode()).hexdigest()
+        return f"po:{marker}"
+    return f"body:{digest}"
+
+
+async def store(session: AsyncSession, *, payload: Any, found: list[tuple[str, str]], body: bytes,
+                webhook_id: str | None, topic: str | None) -> Accepted:
+    digest = hashlib.sha256(body).hexdigest()
+    key = dedupe_key(webhook_id, found, digest)
+    delivery = WebhookDelivery(dedupe_key=key, webhook_id=webhook_id, topic=topic, body=payload,
+                               po_ids=sorted({po for po, _ in found}), body_sha256=digest,
+                               signed=webhook_id is not None)
+    if not await repository.insert(session, delivery):
+        return await _duplicate(session, key, webhook_id)
+    for po_id in delivery.po_ids:
+        await outbox.enqueue(session, INGEST_JOB, job_id=f"ingest:{po_id}:{delivery.id}", po_id=po_id,
+                             delivery_id=delivery.id)
+    return Accepted(delivery.id, delivery.po_ids, duplicate=False)
+
+
+async def _duplicate(session: AsyncSession, key: str, webhook_id: str | None) -> Accepted:
+    if webhook_id:  # the same signed message again: a replay, whoever sends it
+        raise Conflict("This webhook-id was already received.")
+    existing = await repository.by_dedupe_key(session, key)
+    # An unsigned duplicate is IP retrying or double-sending: acknowledge, change nothing.
+    return Accepted(existing.id if existing else "", existing.po_ids if existing else [], duplicate=True)

@@ -1,0 +1,44 @@
+"""Posting periods, cached per process and refreshed: finance closes months rarely, but a stale
+"open" must not outlive `WRITEBACK_PERIOD_CACHE_SECONDS`; the pipeline re-reads inside the lock
+with a shorter maximum age, and drops the cache whenever SAP answers -4013 anyway."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date
+
+from app.integrations.sap_b1.client import SapB1Client
+from app.integrations.sap_b1.periods import PostingPeriods, load_periods
+
+_cache: dict[str, tuple[float, PostingPeriods]] = {}
+
+
+@dataclass(frozen=True)
+class PeriodCheck:
+    open: bool
+    period_code: str | None
+    status: str | None
+    first_open: date | None
+
+
+async def periods(client: SapB1Client, max_age: float) -> PostingPeriods:
+    cached = _cache.get(client.root)
+    if cached is not None and time.monotonic() - cached[0] <= max_age:
+        return cached[1]
+    loaded = await load_periods(client)
+    _cache[client.root] = (time.monotonic(), loaded)
+    return loaded
+
+
+def invalidate(client: SapB1Client) -> None:
+    _cache.pop(client.root, None)
+
+
+async def check(client: SapB1Client, day: date, max_age: float) -> PeriodCheck:
+    loaded = await periods(client, max_age)
+    period = loaded.period_for(day)
+    is_open = period is not None and period.postable
+    return PeriodCheck(is_open, period.period_code if period else None,
+                       period.status.value if period else None,
+                       day if is_open else loaded.first_open_date_on_or_after(day))

@@ -1,0 +1,417 @@
+"""The write-back pipeline: every SAP write (documents and adjustments) goes through `run`.
+
+Order (DESIGN "Writes to SAP"): reporting window → period pre-check (cached) → per-SKU locks in
+sorted order (+ the document's own key) → one slot of the global SAP cap → re-check inside the
+lock (status, period) → idempotency (local record, SAP lookup when an earlier call may have
+committed) → post with a warehouse on every line → read back → only then IP, then "posted".
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from arq import Retry
+
+from app.audit import service as audit
+from app.db.session import session_scope
+from app.exceptions import service as exceptions
+from app.integrations.inventory_planner.errors import IPError
+from app.integrations.sap_b1.client import SapB1Client
+from app.integrations.sap_b1.errors import (
+    SapConcurrencyConflict,
+    SapError,
+    SapOutcomeUnknown,
+    SapPeriodLocked,
+)
+from app.kit.locker import acquire_many
+from app.kit.redact import redact
+from app.kit.time import utcnow
+from app.models.recommendation import Recommendation
+from app.models.writeback import SapDocument, SapWrite, WriteAttempt, WriteStatus
+from app.runtime import Runtime
+from app.writeback import blackout, clients, payloads, periods, repository, service, sources
+
+log = logging.getLogger("b1bridge.writeback")
+ACTOR = "system:writeback"
+RUNNABLE = frozenset({WriteStatus.queued, WriteStatus.posting})
+KEYS = {"ProductionOrders": ("AbsoluteEntry", "DocumentNumber")}
+IN_LOCK_PERIOD_AGE = 60.0
+
+
+class Hold(Exception):
+    def __init__(self, check: periods.PeriodCheck, day: date) -> None:
+        super().__init__(f"period {check.period_code} is {check.status}")
+        self.check, self.day = check, day
+
+
+class ChangeRejected(Exception):
+    pass
+
+
+def key_fields(entity: str) -> tuple[str, str]:
+    return KEYS.get(entity, ("DocEntry", "DocNum"))
+
+
+def backoff(attempt: int, base: float, cap: float) -> float:
+    """Jittered exponential backoff: workers that failed together do not retry together."""
+    return random.uniform(0.5, 1.0) * min(cap, base * 2 ** max(attempt - 1, 0))
+
+
+# --- entry point --------------------------------------------------------------------------------
+
+
+async def run(runtime: Runtime, write_id: str) -> str:
+    write = await _load(runtime, write_id)
+    if write is None or write.status not in RUNNABLE:
+        return "skipped"
+    if (end := _blackout_end(runtime)) is not None:
+        return await _defer(runtime, write, end)
+    try:
+        if write.doc_entry is None:
+            await _dated(runtime, write, runtime.settings.writeback.period_cache_seconds)
+        return await _locked(runtime, write)
+    except Retry:
+        raise
+    except Exception as exc:
+        return await _failed(runtime, write_id, exc)
+
+
+async def _load(runtime: Runtime, write_id: str) -> SapWrite | None:
+    async with session_scope(runtime.sessionmaker) as session:
+        return await repository.get_write(session, write_id)
+
+
+def _blackout_end(runtime: Runtime) -> datetime | None:
+    return blackout.window_end(blackout.parse(runtime.settings.sap.write_blackout), utcnow())
+
+
+async def _defer(runtime: Runtime, write: SapWrite, end: datetime) -> str:
+    """Re-enqueued for the window's end under a new deterministic id, so waiting out a reporting
+    window never spends the write's retry budget."""
+    async with session_scope(runtime.sessionmaker) as session:
+        row = await repository.get_write(session, write.id)
+        if row is not None:
+            await service.enqueue(session, row, defer_seconds=(end - utcnow()).total_seconds() + 1,
+                                  suffix=f":after:{int(end.timestamp())}")
+    log.info("writeback.deferred_blackout", extra={"write_id": write.id, "until": end.isoformat()})
+    return "deferred"
+
+
+async def _locked(runtime: Runtime, write: SapWrite) -> str:
+    settings = runtime.settings.writeback
+    keys = [clients.sku_lock_key(runtime, sku) for sku in write.skus]
+    keys.append(clients.sku_lock_key(runtime, f"doc:{write.ext_ref}"))  # same document, any SKUs
+    async with acquire_many(runtime.redis, keys, lease_seconds=settings.lock_lease_seconds,
+                            wait_timeout=settings.lock_wait_seconds), clients.sap_slots(runtime).slot():
+        return await _post(runtime, write.id)
+
+
+# --- inside the lock ----------------------------------------------------------------------------
+
+
+async def _post(runtime: Runtime, write_id: str) -> str:
+    state = await _start(runtime, write_id)
+    if state is None:
+        return "skipped"
+    write, document, unresolved = state
+    if write.doc_entry is None:
+        await _write_to_sap(runtime, write, document, unresolved)
+    return await _finish(runtime, write_id)
+
+
+async def _start(runtime: Runtime, write_id: str) -> tuple[SapWrite, SapDocument | None, bool] | None:
+    """Re-check preconditions inside the lock: a newer write may have superseded this one."""
+    async with session_scope(runtime.sessionmaker) as session:
+        write = await repository.get_write(session, write_id)
+        if write is None or write.status not in RUNNABLE:
+            return None
+        document = await repository.document_for_ext_ref(session, write.entity, write.ext_ref)
+        unresolved = await repository.unresolved_attempt(session, write.ext_ref)
+        write.status = WriteStatus.posting
+        write.updated_at = utcnow()
+        await sources.refresh(session, write.source_type, write.source_id)
+        return write, document, unresolved
+
+
+async def _write_to_sap(runtime: Runtime, write: SapWrite, document: SapDocument | None,
+                        unresolved: bool) -> None:
+    sap = clients.sap(runtime)
+    day, note = await _dated(runtime, write, IN_LOCK_PERIOD_AGE)
+    body = build_payload(runtime, write, day, note)
+    if document is None and unresolved:
+        found = await _lookup(sap, write)  # an earlier call may have committed: adopt, never re-post
+        if found is not None:
+            await _confirm(runtime, write, found, "adopt", day, note)
+            return
+    operation = "update" if document is not None else "create"
+    attempt_id = await _begin_attempt(runtime, write, operation)
+    key = await _call(runtime, sap, write, document, body, attempt_id)
+    await _confirm(runtime, write, key, operation, day, note, attempt_id)
+
+
+async def _dated(runtime: Runtime, write: SapWrite, max_age: float) -> tuple[date, str | None]:
+    """The date to post on, by policy; raises Hold when the document must wait for finance."""
+    day = date.fromisoformat(write.corrections["doc_date"]) if write.corrections.get("doc_date") \
+        else write.doc_date
+    check = await periods.check(clients.sap(runtime), day, max_age)
+    if check.open:
+        return day, None
+    policy = write.corrections.get("policy") or runtime.settings.writeback.locked_period_policy
+    if policy != "post_in_open_period" or check.first_open is None:
+        raise Hold(check, day)
+    note = (f"b1bridge: originally dated {day.isoformat()}; period {check.period_code} is {check.status}, "
+            f"posted on the first open date {check.first_open.isoformat()}")
+    return check.first_open, note
+
+
+def build_payload(runtime: Runtime, write: SapWrite, day: date, note: str | None) -> dict[str, Any]:
+    header = write.header
+    comments = " | ".join(filter(None, [header.get("comments"), note])) or None
+    head = payloads.Header(
+        entity=write.entity, ext_ref_udf=runtime.settings.sap.ext_ref_udf, ext_ref=write.ext_ref, doc_date=day,
+        due_date=date.fromisoformat(header["due_date"]) if header.get("due_date") else None,
+        card_code=header.get("card_code"), reference=header.get("reference"), comments=comments)
+    return payloads.build(head, payloads.apply_corrections(_lines(write), write.corrections))
+
+
+def _lines(write: SapWrite) -> list[payloads.Line]:
+    return [payloads.Line(int(row["line_no"]), str(row["item_code"]), Decimal(str(row["quantity"])),
+                          str(row["warehouse_code"]),
+                          Decimal(str(row["price"])) if row.get("price") is not None else None)
+            for row in write.lines]
+
+
+async def _lookup(sap: SapB1Client, write: SapWrite) -> int | None:
+    key, _ = key_fields(write.entity)
+    row = await sap.find_by_ext_ref(write.entity, write.ext_ref, select=[key])
+    return int(row[key]) if row else None
+
+
+async def _begin_attempt(runtime: Runtime, write: SapWrite, operation: str) -> str:
+    """Committed before the call: if this process dies mid-post, the next run sees an attempt
+    without outcome and looks the external reference up before posting again."""
+    async with session_scope(runtime.sessionmaker) as session:
+        attempt = WriteAttempt(write_id=write.id, ext_ref=write.ext_ref, operation=operation)
+        await repository.add(session, attempt)
+        return attempt.id
+
+
+async def _end_attempt(runtime: Runtime, attempt_id: str, outcome: str, error: dict[str, Any] | None = None) -> None:
+    async with session_scope(runtime.sessionmaker) as session:
+        attempt = await session.get(WriteAttempt, attempt_id)
+        if attempt is not None:
+            attempt.outcome, attempt.error, attempt.finished_at = outcome, error, utcnow()
+
+
+async def _call(runtime: Runtime, sap: SapB1Client, write: SapWrite, document: SapDocument | None,
+                body: dict[str, Any], attempt_id: str) -> int:
+    try:
+        if document is None:
+            created = await sap.create(write.entity, body)
+            return int(created.entity[key_fields(write.entity)[0]])
+        await _update(sap, write, document, body)
+        return document.doc_entry
+    except SapOutcomeUnknown:
+        # The POST may have committed: look up before anything else (the attempt stays open, so a
+        # crash right here still leads the next run to the same lookup).
+        found = await _lookup(sap, write) if document is None else None
+        if found is None:
+            raise
+        return found
+    except (SapError, ChangeRejected) as exc:
+        await _end_attempt(runtime, attempt_id, "error", error_evidence(exc))
+        raise
+
+
+async def _update(sap: SapB1Client, write: SapWrite, document: SapDocument, body: dict[str, Any]) -> None:
+    """A newer version of a posted document: PATCH with If-Match, unless SAP no longer allows it."""
+    current = await sap.get(write.entity, document.doc_entry)
+    closed = current.get("DocumentStatus") == "bost_Close" or current.get("Cancelled") == "tYES" or \
+        current.get("ProductionOrderStatus") not in (None, "boposPlanned")
+    received = [row.get("LineNum") for row in current.get("DocumentLines", [])
+                if float(row.get("RemainingOpenQuantity", row.get("Quantity", 0)) or 0)
+                < float(row.get("Quantity") or 0)]
+    removed = payloads.removed_lines(current, body)
+    if closed or received or removed:
+        reason = "closed" if closed else ("partly received" if received else "lines were removed")
+        raise ChangeRejected(f"{write.entity} {document.doc_num or document.doc_entry} is {reason} in SAP")
+    await sap.patch(write.entity, document.doc_entry, payloads.update_for(write.entity, current, body),
+                    etag=current.get("@odata.etag"))
+
+
+async def _confirm(runtime: Runtime, write: SapWrite, key: int, operation: str, day: date, note: str | None,
+                   attempt_id: str | None = None) -> None:
+    """Read the document back: DocEntry, DocNum and one line per line we sent, each in its warehouse."""
+    sap = clients.sap(runtime)
+    row = await sap.get(write.entity, key)
+    lines = row.get("DocumentLines") or [{"ItemCode": row.get("ItemNo"), "WarehouseCode": row.get("Warehouse")}]
+    _, num_field = key_fields(write.entity)
+    async with session_scope(runtime.sessionmaker) as session:
+        fresh = await repository.get_write(session, write.id)
+        assert fresh is not None
+        fresh.doc_entry, fresh.doc_num = key, _int(row.get(num_field))
+        fresh.operation, fresh.posted_date = operation, day
+        await _record_document(session, fresh, lines)
+        await _close_attempts(session, fresh.id, "ok")
+        await _audit_post(session, fresh, note)
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+async def _record_document(session: Any, write: SapWrite, lines: list[dict[str, Any]]) -> None:
+    summary = [{"LineNum": ln.get("LineNum"), "ItemCode": ln.get("ItemCode"), "Quantity": ln.get("Quantity"),
+                "WarehouseCode": ln.get("WarehouseCode")} for ln in lines]
+    document = await repository.document_for_ext_ref(session, write.entity, write.ext_ref)
+    if document is None:
+        assert write.doc_entry is not None
+        document = SapDocument(entity=write.entity, doc_entry=write.doc_entry, doc_num=write.doc_num,
+                               ext_ref=write.ext_ref, source_type=write.source_type, source_id=write.source_id,
+                               write_id=write.id)
+        session.add(document)
+    document.lines, document.write_id, document.updated_at = summary, write.id, utcnow()
+    document.source_id = write.source_id
+
+
+async def _close_attempts(session: Any, write_id: str, outcome: str) -> None:
+    for attempt in await repository.open_attempts(session, write_id):
+        attempt.outcome, attempt.finished_at = outcome, utcnow()
+
+
+async def _audit_post(session: Any, write: SapWrite, note: str | None) -> None:
+    await audit.record(session, actor=ACTOR, action=f"sap.document_{write.operation}",
+                       entity_type=write.source_type, entity_id=write.source_id,
+                       after={"entity": write.entity, "doc_entry": write.doc_entry, "doc_num": write.doc_num,
+                              "ext_ref": write.ext_ref, "write_id": write.id,
+                              "doc_date": write.doc_date.isoformat(),
+                              "posted_date": write.posted_date.isoformat() if write.posted_date else None,
+                              "idempotency_key": write.header.get("idempotency_key"),
+                              "request_id": write.header.get("request_id")},
+                       note=note)
+
+
+# --- after SAP confirmed ------------------------------------------------------------------------
+
+
+async def _finish(runtime: Runtime, write_id: str) -> str:
+    write = await _load(runtime, write_id)
+    assert write is not None
+    warning = await _update_ip(runtime, write)
+    async with session_scope(runtime.sessionmaker) as session:
+        fresh = await repository.get_write(session, write_id)
+        assert fresh is not None
+        fresh.status, fresh.posted_at, fresh.updated_at = WriteStatus.posted, utcnow(), utcnow()
+        fresh.last_error = warning
+        for kind in ("POST_FAILED", "SAP_BUSY", "LOCKED_PERIOD"):
+            await exceptions.clear(session, kind, {"document": fresh.ext_ref})
+        await sources.refresh(session, fresh.source_type, fresh.source_id)
+    log.info("writeback.posted", extra={"write_id": write_id, "doc_entry": write.doc_entry})
+    return "posted"
+
+
+async def _update_ip(runtime: Runtime, write: SapWrite) -> dict[str, Any] | None:
+    """The IP PO gets our DocNum as its reference, only once SAP confirmed the document."""
+    if write.source_type != "recommendation" or write.group_key not in ("po", "pr"):
+        return None
+    async with session_scope(runtime.sessionmaker) as session:
+        rec = await session.get(Recommendation, write.source_id)
+    if rec is None:
+        return None
+    try:
+        await clients.ip(runtime).update_purchase_order(
+            rec.ip_po_id, reference=str(write.doc_num or write.doc_entry),
+            status=runtime.settings.writeback.ip_status_after_post or None)
+    except IPError as exc:
+        if exc.retryable:
+            raise
+        # Read-only or refused in IP: the SAP document stands; say so rather than fail it.
+        log.warning("writeback.ip_update_refused", extra={"write_id": write.id, "error": str(exc)})
+        return {"ip_update": f"{type(exc).__name__}: {exc}"}
+    return None
+
+
+# --- failures -----------------------------------------------------------------------------------
+
+
+def error_evidence(exc: BaseException) -> dict[str, Any]:
+    evidence: dict[str, Any] = {"error": type(exc).__name__, "message": str(getattr(exc, "message", exc))}
+    if isinstance(exc, SapError):
+        evidence.update(sap_code=exc.sap_code, http_status=exc.http_status,
+                        request=exc.request.as_dict() if exc.request else None)
+    return redact(evidence)
+
+
+def _retryable(exc: BaseException) -> bool:
+    # 412 means someone changed the document since we read it: re-read and reapply on the retry.
+    return bool(getattr(exc, "retryable", False)) or isinstance(exc, SapConcurrencyConflict)
+
+
+async def _failed(runtime: Runtime, write_id: str, exc: Exception) -> str:
+    if isinstance(exc, Hold):
+        return await _hold(runtime, write_id, exc)
+    if isinstance(exc, SapPeriodLocked):
+        periods.invalidate(clients.sap(runtime))  # our cache said open: it was wrong
+        if runtime.settings.writeback.locked_period_policy == "post_in_open_period":
+            return await _retry_later(runtime, write_id, exc)
+        return await _hold(runtime, write_id, None)
+    if isinstance(exc, ChangeRejected):
+        return await _give_up(runtime, write_id, exc, "DOCUMENT_CHANGE_REJECTED", WriteStatus.rejected)
+    if _retryable(exc):
+        return await _retry_later(runtime, write_id, exc)
+    if not isinstance(exc, SapError | IPError):
+        log.exception("writeback.unexpected_error", extra={"write_id": write_id})
+    return await _give_up(runtime, write_id, exc, "POST_FAILED", WriteStatus.failed)
+
+
+async def _retry_later(runtime: Runtime, write_id: str, exc: Exception) -> str:
+    settings = runtime.settings.writeback
+    async with session_scope(runtime.sessionmaker) as session:
+        write = await repository.get_write(session, write_id)
+        assert write is not None
+        write.attempts += 1
+        write.last_error = error_evidence(exc)
+        write.status = WriteStatus.queued
+        attempts = write.attempts
+    if attempts > settings.retry_budget:
+        return await _give_up(runtime, write_id, exc, "SAP_BUSY", WriteStatus.failed)
+    delay = backoff(attempts, settings.backoff_base_seconds, settings.backoff_cap_seconds)
+    log.info("writeback.retry", extra={"write_id": write_id, "attempt": attempts, "delay_s": round(delay, 2),
+                                       "error": type(exc).__name__})
+    raise Retry(defer=timedelta(seconds=delay))
+
+
+async def _give_up(runtime: Runtime, write_id: str, exc: Exception, kind: str, status: WriteStatus) -> str:
+    async with session_scope(runtime.sessionmaker) as session:
+        write = await repository.get_write(session, write_id)
+        assert write is not None
+        write.status, write.updated_at = status, utcnow()
+        write.last_error = error_evidence(exc)
+        evidence = {**write.last_error, "payload": redact(build_payload(runtime, write, write.doc_date, None))}
+        await exceptions.raise_exception(
+            session, kind, {"document": write.ext_ref}, evidence=evidence, message=str(exc)[:2000],
+            source="writeback", related={"write_id": write.id, write.source_type: write.source_id})
+        await sources.refresh(session, write.source_type, write.source_id)
+    log.warning("writeback.gave_up", extra={"write_id": write_id, "kind": kind, "error": str(exc)[:300]})
+    return kind.lower()
+
+
+async def _hold(runtime: Runtime, write_id: str, hold: Hold | None) -> str:
+    async with session_scope(runtime.sessionmaker) as session:
+        write = await repository.get_write(session, write_id)
+        assert write is not None
+        write.status, write.updated_at = WriteStatus.held, utcnow()
+        evidence = {"doc_date": (hold.day if hold else write.doc_date).isoformat(),
+                    "period": hold.check.period_code if hold else None,
+                    "period_status": hold.check.status if hold else "ltLocked (-4013 from SAP)",
+                    "first_open_date": hold.check.first_open.isoformat() if hold and hold.check.first_open else None}
+        await exceptions.raise_exception(
+            session, "LOCKED_PERIOD", {"document": write.ext_ref}, evidence=evidence, source="writeback",
+            message=f"{write.entity} {write.ext_ref} is dated in a locked posting period; nothing was posted",
+            related={"write_id": write.id, write.source_type: write.source_id})
+        await sources.refresh(session, write.source_type, write.source_id)
+    return "held"

@@ -1,0 +1,80 @@
+"""SQL for SAP writes, attempts, documents and stock adjustments."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.models.writeback import SapDocument, SapWrite, StockAdjustment, WriteAttempt, WriteStatus
+
+
+async def get_write(session: AsyncSession, write_id: str) -> SapWrite | None:
+    return await session.get(SapWrite, write_id, populate_existing=True)
+
+
+async def add(session: AsyncSession, row: object) -> None:
+    session.add(row)
+    await session.flush()
+
+
+async def writes_for_source(session: AsyncSession, source_id: str) -> list[SapWrite]:
+    result = await session.exec(select(SapWrite).where(SapWrite.source_id == source_id)
+                                .order_by(col(SapWrite.created_at)))
+    return list(result.all())
+
+
+async def writes_for_ext_ref(session: AsyncSession, ext_ref: str,
+                             statuses: Iterable[WriteStatus] | None = None) -> list[SapWrite]:
+    query = select(SapWrite).where(SapWrite.ext_ref == ext_ref)
+    if statuses is not None:
+        query = query.where(col(SapWrite.status).in_(list(statuses)))
+    result = await session.exec(query.order_by(col(SapWrite.created_at)))
+    return list(result.all())
+
+
+async def document_for_ext_ref(session: AsyncSession, entity: str, ext_ref: str) -> SapDocument | None:
+    result = await session.exec(select(SapDocument).where(SapDocument.entity == entity,
+                                                          SapDocument.ext_ref == ext_ref))
+    return result.first()
+
+
+async def documents_for_source(session: AsyncSession, source_id: str) -> list[SapDocument]:
+    result = await session.exec(select(SapDocument).where(SapDocument.source_id == source_id))
+    return list(result.all())
+
+
+async def unresolved_attempt(session: AsyncSession, ext_ref: str) -> bool:
+    """A SAP call that started and never recorded an outcome: its document may exist."""
+    result = await session.exec(select(WriteAttempt.id).where(
+        WriteAttempt.ext_ref == ext_ref, col(WriteAttempt.outcome).is_(None)).limit(1))
+    return result.first() is not None
+
+
+async def attempts_for(session: AsyncSession, write_ids: list[str]) -> list[WriteAttempt]:
+    result = await session.exec(select(WriteAttempt).where(col(WriteAttempt.write_id).in_(write_ids))
+                                .order_by(col(WriteAttempt.started_at)))
+    return list(result.all())
+
+
+async def open_attempts(session: AsyncSession, write_id: str) -> list[WriteAttempt]:
+    result = await session.exec(select(WriteAttempt).where(
+        WriteAttempt.write_id == write_id, col(WriteAttempt.outcome).is_(None)))
+    return list(result.all())
+
+
+async def adjustment_by_key(session: AsyncSession, key: str) -> StockAdjustment | None:
+    result = await session.exec(select(StockAdjustment).where(StockAdjustment.idempotency_key == key))
+    return result.first()
+
+
+async def insert_adjustment(session: AsyncSession, row: StockAdjustment) -> bool:
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
