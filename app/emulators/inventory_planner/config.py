@@ -119,4 +119,3 @@ class IPEmulatorConfig(BaseModel):
     sftp_authorized_keys: list[str] = Field(default_factory=list)  # OpenSSH public key lines
     sftp_known_hosts_path: Path | None = None  # where to write the host key's known_hosts line
     sync_poll_seconds: float | None = None  # also ingest on a timer, not only on POST /_emulator/sync
-    same_name_window_seconds: float = 5.0

@@ -57,6 +57,15 @@ class Ingestor:
     stock_orders: StockOrderSink
     open_uploads: set[str] = field(default_factory=set)  # paths the SFTP server is still writing
     processed_names: dict[str, set[str]] = field(default_factory=dict)
+    superseded: list[dict[str, Any]] = field(default_factory=list)
+
+    def note_overwrite(self, local: str) -> None:
+        """A same-name upload replaced a file not yet ingested: only the newest is processed (§2.2)."""
+        path = Path(local)
+        if path.is_file() and path.parent.name in specs.ENTITY_FOLDERS:
+            self.superseded.append(
+                {"entity": path.parent.name, "name": path.name, "replaced_mtime": path.stat().st_mtime}
+            )
 
     def run(self) -> list[FileReport]:
         reports = []

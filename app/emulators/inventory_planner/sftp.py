@@ -44,13 +44,17 @@ class _SSHServer(asyncssh.SSHServer):
 class _SFTPServer(asyncssh.SFTPServer):
     def __init__(self, chan: Any, store: IPStore) -> None:
         super().__init__(chan, chroot=os.fsencode(os.path.realpath(store.sftp_root)))
+        self.ingestor = store.ingestor
         self.uploads = store.ingestor.open_uploads
         self.writing: dict[Any, str] = {}
 
     def open(self, path: bytes, pflags: int, attrs: asyncssh.SFTPAttrs) -> object:
+        local = os.path.realpath(os.fsdecode(self.map_path(path)))
+        writing = pflags & (asyncssh.FXF_WRITE | asyncssh.FXF_APPEND | asyncssh.FXF_CREAT)
+        if writing and pflags & asyncssh.FXF_TRUNC:
+            self.ingestor.note_overwrite(local)
         handle = super().open(path, pflags, attrs)
-        if pflags & (asyncssh.FXF_WRITE | asyncssh.FXF_APPEND | asyncssh.FXF_CREAT):
-            local = os.path.realpath(os.fsdecode(self.map_path(path)))
+        if writing:
             self.writing[handle] = local
             self.uploads.add(local)
         return handle
@@ -60,6 +64,10 @@ class _SFTPServer(asyncssh.SFTPServer):
         local = self.writing.pop(file_obj, None)
         if local:
             self.uploads.discard(local)
+
+    def posix_rename(self, oldpath: bytes, newpath: bytes) -> None:
+        self.ingestor.note_overwrite(os.path.realpath(os.fsdecode(self.map_path(newpath))))
+        super().posix_rename(oldpath, newpath)
 
 
 def _known_hosts_line(port: int, key: asyncssh.SSHKey) -> str:

@@ -526,6 +526,7 @@ class IPStore:
                 "ingest": {
                     "syncs": self.syncs,
                     "files": list(self.file_reports),
+                    "superseded": list(self.ingestor.superseded),
                     "ingested": sum(1 for r in self.file_reports if r["status"] == "ingested"),
                     "skipped": sum(1 for r in self.file_reports if r["status"] == "skipped"),
                 },

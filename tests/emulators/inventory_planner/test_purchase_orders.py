@@ -168,3 +168,14 @@ def test_costs_can_be_emitted_as_strings(start_ip) -> None:
 def test_editing_in_ip_ui_and_save_action_via_store(ip: Emulator) -> None:
     ip.store.edit_purchase_order("po_1006", {"notes": "edited by planner"})
     assert _po(ip, "po_1006")["notes"] == "edited by planner"
+
+
+def test_variants_filter_create_fills_lines_with_to_order(ip: Emulator) -> None:
+    ip.store.run_sync()
+    body = {
+        "warehouse": "c123_csv.02",
+        "vendor": "v10000",
+        "variants_filter": {"vendor": "v10000", "to_order_gt": 0},
+    }
+    po = ip.client.post("/api/v1/purchase-orders", json={"purchase-order": body}).json()["purchase-order"]
+    assert po["items"] and all(i["replenishment"] > 0 for i in po["items"])

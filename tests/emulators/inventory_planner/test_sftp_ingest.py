@@ -46,7 +46,7 @@ async def upload(sftp: asyncssh.SFTPClient, path: str, text: str, mtime: float |
     """Write under a temp name, then rename: the way a careful client publishes a complete file."""
     async with sftp.open(path + ".part", "w") as handle:
         await handle.write(text)
-    await sftp.rename(path + ".part", path)
+    await sftp.posix_rename(path + ".part", path)
     if mtime is not None:
         await sftp.utime(path, (mtime, mtime))
 
@@ -184,3 +184,29 @@ def test_spec_table_matches_reference_columns() -> None:
         "sales-orders",
         "vendors",
     }
+
+
+async def test_same_name_upload_keeps_only_the_newest(ip_sftp: Emulator, sftp) -> None:
+    await upload(sftp, "variant-warehouses/s.csv", STOCK_HEADER + "A00001,01,5,false,2025-06-01\n")
+    await upload(sftp, "variant-warehouses/s.csv", STOCK_HEADER + "A00001,01,6,false,2025-06-01\n")
+    ip_sftp.control("POST", "/sync")
+    ingest = ip_sftp.control("GET", "/stats").json()["ingest"]
+    assert [s["name"] for s in ingest["superseded"]] == ["s.csv"]
+    assert len(ingest["files"]) == 1 and ip_sftp.store.stock_of("A00001", "c123_csv.01") == 6
+
+
+async def test_stock_order_file_becomes_a_read_only_po(ip_sftp: Emulator, sftp) -> None:
+    header = (
+        "ID,REFERENCE,STATUS,WAREHOUSE,VENDOR,SOURCE_WAREHOUSE,CURRENCY,CREATED_DATE,LINE_ITEM_ID,"
+        "VARIANT_ID,SKU,BARCODE,TITLE,REPLENISHMENT,RECEIVED,RECEIVED_DATE,COST_PRICE,REMOVED,UPDATED_AT\n"
+    )
+    row = "SO1,PO-SAP-1,OPEN,01,V10000,,USD,2025-06-01,L1,A00001,A00001,,Item,10,2,,1.5,false,2025-06-01\n"
+    await upload(sftp, "stock-orders/so-1.csv", header + row)
+    ip_sftp.control("POST", "/sync")
+    po = ip_sftp.get("/api/v1/purchase-orders/c123_csv.SO1").json()["purchase-order"]
+    assert (po["status"], po["readonly"], po["vendor"], po["items"][0]["remaining"]) == (
+        "open",
+        True,
+        "v10000",
+        8,
+    )
