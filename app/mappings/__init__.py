@@ -1,0 +1,1 @@
+"""Mapping admin: SAP warehouses, item groups and vendors to their Inventory Planner counterparts."""
