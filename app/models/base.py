@@ -39,7 +39,7 @@ def id_field() -> Any:
 
 def utc_field(*, nullable: bool = False, index: bool = False) -> Any:
     """A timezone-aware timestamp; non-nullable ones default to now, nullable ones to None."""
-    column = Column(UTCDateTime(), nullable=nullable, index=index)
+    column: Column[datetime] = Column(UTCDateTime(), nullable=nullable, index=index)
     if nullable:
         return Field(default=None, sa_column=column)
     return Field(default_factory=utcnow, sa_column=column)
