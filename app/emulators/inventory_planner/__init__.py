@@ -12,6 +12,8 @@ Control surface (no auth, not part of IP):
   POST  /_emulator/purchase-orders/{id}/save-to-connection   fire purchase-orders/connection-save
   PATCH /_emulator/purchase-orders/{id}                      edit as a planner would (ignores readonly)
   POST  /_emulator/sync                                      nightly sync: ingest SFTP files, publish
+  Store (app.state.ip): run_sync(), edit_purchase_order(), read_stock(), stock_of(sku, wh),
+  save_to_connection() / fetch_starter() (async) and their *_blocking() twins for test threads.
   POST  /_emulator/starter/fetch, GET|POST /_emulator/starter/connectors
   POST  /_emulator/faults   FaultConfig fields, optional "rng_seed", optional "webhooks": {WebhookConfig}
   GET   /_emulator/stats, GET /_emulator/sftp (port, root, known_hosts_line, host_public_key)

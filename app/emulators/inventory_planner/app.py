@@ -53,6 +53,7 @@ def create_app(config: IPEmulatorConfig | None = None) -> FastAPI:
 @contextlib.asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     store: IPStore = app.state.ip
+    store.loop = asyncio.get_running_loop()
     acceptor = None
     if store.config.sftp_port is not None:
         from app.emulators.inventory_planner import sftp

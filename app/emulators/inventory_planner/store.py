@@ -6,6 +6,7 @@ on another, so every state change happens under one re-entrant lock.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import tempfile
 import threading
@@ -45,6 +46,7 @@ class IPStore:
         self._ids = itertools.count(2001)
         self.sftp_root = self._make_root(config.sftp_root)
         self.ingestor = Ingestor(self.sftp_root, self.catalog, self._apply_stock_order)
+        self.loop: asyncio.AbstractEventLoop | None = None  # the serving loop, set by the lifespan
         self.sftp_port: int | None = None  # the bound port once the SFTP server runs
         self.sftp_known_hosts_line: str | None = None
         self.sftp_host_public_key: str | None = None
@@ -510,6 +512,23 @@ class IPStore:
         )
         line["received"] = float(row["RECEIVED"] or 0)
         return line
+
+    # --- calls from a test thread ---------------------------------------------------------------
+
+    def _on_server_loop(self, coro: Any) -> Any:
+        """Run on the serving loop, so webhook retries outlive the caller (asyncio.run would kill them)."""
+        if self.loop is None:
+            coro.close()
+            raise RuntimeError("the emulator is not serving; start it (lifespan) first")
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=60)
+
+    def save_to_connection_blocking(self, po_id: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._on_server_loop(self.save_to_connection(po_id))
+        return result
+
+    def fetch_starter_blocking(self) -> dict[str, Any]:
+        result: dict[str, Any] = self._on_server_loop(self.fetch_starter())
+        return result
 
     # --- stats --------------------------------------------------------------------------------
 

@@ -137,3 +137,11 @@ def test_saving_a_draft_places_it_and_bumps_version(ip: Emulator, receiver_facto
     before = ip.get("/api/v1/purchase-orders/po_1001").json()["purchase-order"]
     saved = ip.control("POST", "/purchase-orders/po_1001/save-to-connection").json()["purchase-order"]
     assert saved["status"] == "open" and saved["version"] == before["version"] + 1
+
+
+def test_store_method_from_test_thread_delivers_on_server_loop(ip: Emulator, receiver_factory) -> None:
+    receiver, address = receiver_factory(fail_first=1)
+    _subscribe(ip, address, fields="id")
+    ip.store.save_to_connection_blocking("po_1003")
+    _wait(lambda: receiver.bodies)
+    assert receiver.bodies == [{"purchase-order": {"id": "po_1003"}}]
