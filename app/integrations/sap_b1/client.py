@@ -23,8 +23,9 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 from opentelemetry import trace
+from redis.asyncio import Redis
 
-from app.config import SapB1Settings
+from app.config import SapB1Settings, Settings
 from app.integrations.sap_b1 import entities as e
 from app.integrations.sap_b1.auth import SapSessionAuth, SessionManager
 from app.integrations.sap_b1.errors import (
@@ -36,6 +37,7 @@ from app.integrations.sap_b1.errors import (
     to_error,
 )
 from app.integrations.sap_b1.query import Expr, F, all_of, literal, params
+from app.kit import redis as kit_redis
 from app.kit.http import make_client
 from app.kit.locker import RedisSemaphore
 
@@ -91,6 +93,12 @@ class _RefuseAll(DefaultCookiePolicy):
 
     def set_ok(self, cookie: Any, request: Any) -> bool:
         return False
+
+
+def build_semaphore(redis: Redis, settings: Settings) -> RedisSemaphore:
+    """The cross-process cap on in-flight Service Layer requests, one per company database."""
+    return RedisSemaphore(redis, kit_redis.key(settings, "sap", "slots", settings.sap.company_db),
+                          settings.sap.max_concurrency)
 
 
 def _backoff(attempt: int) -> float:
@@ -181,7 +189,8 @@ class SapB1Client:
                 return response
             error = to_error(parse_answer(response.status_code, response.content),
                              SapRequest.build(method, _display(path), body), write=write)
-            span.set_attribute("sap.code", error.sap_code if error.sap_code is not None else "")
+            if error.sap_code is not None:
+                span.set_attribute("sap.code", error.sap_code)
             span.set_attribute("sap.retryable", error.retryable)
             raise error
 
