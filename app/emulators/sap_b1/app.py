@@ -65,9 +65,15 @@ def _add_emulator_routes(app: FastAPI, store: SapStore) -> None:
     @app.post("/_emulator/stock")
     def set_stock(body: dict[str, Any] = Body(...)) -> Response:
         """{"ItemCode", "WarehouseCode", "InStock"?, "Committed"?, "Ordered"?}"""
-        return _guard(lambda: store.set_stock(body["ItemCode"], body["WarehouseCode"],
-                                              in_stock=body.get("InStock"), committed=body.get("Committed"),
-                                              ordered=body.get("Ordered")))
+        return _guard(
+            lambda: store.set_stock(
+                body["ItemCode"],
+                body["WarehouseCode"],
+                in_stock=body.get("InStock"),
+                committed=body.get("Committed"),
+                ordered=body.get("Ordered"),
+            )
+        )
 
     @app.post("/_emulator/items")
     def insert_item(body: dict[str, Any] = Body(...)) -> Response:

@@ -22,6 +22,11 @@ def run_sap(
 
     from app.emulators.sap_b1 import EmulatorConfig, create_app, load_faults
 
-    config = EmulatorConfig(seed=seed, items=items, warehouses=warehouses, faults=load_faults(faults),
-                            session_timeout_s=session_timeout)
+    config = EmulatorConfig(
+        seed=seed,
+        items=items,
+        warehouses=warehouses,
+        faults=load_faults(faults),
+        session_timeout_s=session_timeout,
+    )
     uvicorn.run(create_app(config), host=host, port=port, log_level="info")

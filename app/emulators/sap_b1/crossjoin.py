@@ -30,8 +30,11 @@ SETS = "Items,Items/ItemWarehouseInfoCollection"
 WHS = "Items/ItemWarehouseInfoCollection"
 _JOIN = re.compile(r"Items/ItemCode\s+eq\s+Items/ItemWarehouseInfoCollection/ItemCode")
 _EXPAND_PART = re.compile(r"(Items(?:/ItemWarehouseInfoCollection)?)\(\$select=([^)]*)\)")
-_WHS_FIELDS = {name: "num" for name in schema.WAREHOUSE_ROW_FIELDS} | {"WarehouseCode": "str",
-                                                                       "ItemCode": "str", "Locked": "enum"}
+_WHS_FIELDS = {name: "num" for name in schema.WAREHOUSE_ROW_FIELDS} | {
+    "WarehouseCode": "str",
+    "ItemCode": "str",
+    "Locked": "enum",
+}
 
 
 def handle(store: SapStore, request: Request, version: str, path: str) -> Response:
@@ -49,8 +52,10 @@ def handle(store: SapStore, request: Request, version: str, path: str) -> Respon
 
 
 def _expand(text: str) -> dict[str, list[str]]:
-    parts = {name: [f.strip() for f in fields.split(",") if f.strip()] for name, fields in
-             _EXPAND_PART.findall(text)}
+    parts = {
+        name: [f.strip() for f in fields.split(",") if f.strip()]
+        for name, fields in _EXPAND_PART.findall(text)
+    }
     if set(parts) != {"Items", WHS}:
         raise bad_query("Invalid $expand for $crossjoin")
     return parts
@@ -67,10 +72,10 @@ def _filter(store: SapStore, text: str) -> Predicate | None:
     item_resolve = store.resolver(schema.ITEMS)
 
     def resolve(name: str) -> tuple[str, dict[str, str]]:
-        if name.startswith(WHS + "/") and name[len(WHS) + 1:] in _WHS_FIELDS:
-            return _WHS_FIELDS[name[len(WHS) + 1:]], schema.YES_NO
+        if name.startswith(WHS + "/") and name[len(WHS) + 1 :] in _WHS_FIELDS:
+            return _WHS_FIELDS[name[len(WHS) + 1 :]], schema.YES_NO
         if name.startswith("Items/"):
-            return item_resolve(name[len("Items/"):])
+            return item_resolve(name[len("Items/") :])
         raise SLError(400, -1000, f"Property '{name}' is invalid")
 
     return compile_filter(rest, resolve).predicate
@@ -102,10 +107,19 @@ def _flat(item: Row, row: Row) -> Row:
     return flat
 
 
-def _response(request: Request, version: str, params: Any, rows: list[tuple[Row, Row]],
-              selects: dict[str, list[str]], skip: int, size: int) -> Response:
-    value = [{"Items": {f: item.get(f) for f in selects["Items"]},
-              WHS: {f: row.get(f) for f in selects[WHS]}} for item, row in rows]
+def _response(
+    request: Request,
+    version: str,
+    params: Any,
+    rows: list[tuple[Row, Row]],
+    selects: dict[str, list[str]],
+    skip: int,
+    size: int,
+) -> Response:
+    value = [
+        {"Items": {f: item.get(f) for f in selects["Items"]}, WHS: {f: row.get(f) for f in selects[WHS]}}
+        for item, row in rows
+    ]
     meta = "odata.metadata" if version == "v1" else "@odata.context"
     body: Row = {meta: context_url(request, version, "Collection(Edm.ComplexType)"), "value": value}
     if size > 0 and len(rows) == size:

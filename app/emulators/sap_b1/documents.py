@@ -73,10 +73,15 @@ def _header(store: SapStore, etype: EntityType, body: Row) -> Row:
         raise SLError(400, -5002, "Specify the delivery date [OPOR.DocDueDate]")
     due = _date(body.get("DocDueDate")) or doc_date
     period = periods.period_for(store.periods, doc_date)
-    doc.update(DocDate=doc_date, DocDueDate=due, TaxDate=_date(body.get("TaxDate")) or doc_date,
-               FinancialPeriod=period["AbsoluteEntry"], DocObjectCode=etype.obj_type,
-               DocumentStatus="bost_Open" if etype.set_name in _OPEN_AFTER_POST else "bost_Close",
-               Cancelled="tNO")
+    doc.update(
+        DocDate=doc_date,
+        DocDueDate=due,
+        TaxDate=_date(body.get("TaxDate")) or doc_date,
+        FinancialPeriod=period["AbsoluteEntry"],
+        DocObjectCode=schema.OBJECT_CODES[etype.obj_type],
+        DocumentStatus="bost_Open" if etype.set_name in _OPEN_AFTER_POST else "bost_Close",
+        Cancelled="tNO",
+    )
     if etype.set_name == "PurchaseRequests":
         doc["RequriedDate"] = _date(body.get("RequriedDate")) or due  # (sic) reference §11
     if etype.set_name in _BP_SETS:
@@ -113,9 +118,14 @@ def _line(store: SapStore, prepared: Prepared, raw: Row, n: int) -> Row:
     base = _base_line(store, prepared, raw, where)
     item = _valid_item(store, etype, raw.get("ItemCode"), where % "ItemCode")
     qty = _quantity(raw.get("Quantity"), where % "Quantity")
-    line = {**writable(etype, raw), "LineNum": n - 1, "ItemCode": item["ItemCode"],
-            "ItemDescription": raw.get("ItemDescription") or item["ItemName"], "Quantity": qty}
-    line["UnitPrice"] = float(raw.get("UnitPrice", raw.get("Price", item.get("AvgStdPrice") or 0.0)))
+    line = {
+        **writable(etype, raw),
+        "LineNum": n - 1,
+        "ItemCode": item["ItemCode"],
+        "ItemDescription": raw.get("ItemDescription") or item["ItemName"],
+        "Quantity": qty,
+    }
+    line["UnitPrice"] = _price(raw, item, where % "UnitPrice")
     line["Price"] = line["UnitPrice"]
     line["LineTotal"] = round(qty * line["UnitPrice"], 2)
     _line_warehouses(store, prepared, raw, line, item, where)
@@ -125,6 +135,15 @@ def _line(store: SapStore, prepared: Prepared, raw: Row, n: int) -> Row:
     line.update(RemainingOpenQuantity=open_qty, LineStatus="bost_Open" if open_qty else "bost_Close")
     _moves_for(prepared, item, line, base, n)
     return line
+
+
+def _price(raw: Row, item: Row, where: str) -> float:
+    """UnitPrice, else Price, else the item's average cost; numbers may be strings (§3)."""
+    value = next((raw[k] for k in ("UnitPrice", "Price") if raw.get(k) is not None), None)
+    try:
+        return float(value if value is not None else item.get("AvgStdPrice") or 0.0)
+    except (TypeError, ValueError):
+        raise SLError(400, -1000, f"Invalid value '{value}' {where}")
 
 
 def _base_line(store: SapStore, prepared: Prepared, raw: Row, where: str) -> tuple[Row, Row] | None:
@@ -178,13 +197,16 @@ def _line_warehouses(store: SapStore, prepared: Prepared, raw: Row, line: Row, i
     fills a line that has none."""
     doc = prepared.doc
     if prepared.etype.set_name == "StockTransfers":
-        line["FromWarehouseCode"] = _warehouse(store, raw.get("FromWarehouseCode") or doc.get("FromWarehouse"),
-                                               where % "FromWarehouseCode")
-        line["WarehouseCode"] = _warehouse(store, raw.get("WarehouseCode") or doc.get("ToWarehouse"),
-                                           where % "WarehouseCode")
+        line["FromWarehouseCode"] = _warehouse(
+            store, raw.get("FromWarehouseCode") or doc.get("FromWarehouse"), where % "FromWarehouseCode"
+        )
+        line["WarehouseCode"] = _warehouse(
+            store, raw.get("WarehouseCode") or doc.get("ToWarehouse"), where % "WarehouseCode"
+        )
         return
-    line["WarehouseCode"] = _warehouse(store, raw.get("WarehouseCode") or item.get("DefaultWarehouse"),
-                                       where % "WarehouseCode")
+    line["WarehouseCode"] = _warehouse(
+        store, raw.get("WarehouseCode") or item.get("DefaultWarehouse"), where % "WarehouseCode"
+    )
 
 
 def _warehouse(store: SapStore, code: Any, where: str) -> str:
@@ -225,7 +247,9 @@ def _check_negative(store: SapStore, prepared: Prepared, lines_name: str) -> Non
         row = store.warehouse_row(store.get("Items", move.item_code), move.warehouse)
         on_hand = row["InStock"] if row else 0.0
         if on_hand + totals[(move.item_code, move.warehouse)] < 0:
-            raise business(f"Quantity falls into negative inventory [{lines_name}.ItemCode][line: {move.line}]")
+            raise business(
+                f"Quantity falls into negative inventory [{lines_name}.ItemCode][line: {move.line}]"
+            )
 
 
 # --- commit ------------------------------------------------------------------------------------
@@ -253,8 +277,11 @@ def _apply_moves(store: SapStore, moves: list[Move]) -> None:
         item = store.get("Items", move.item_code)
         row = store.warehouse_row(item, move.warehouse)
         if row is not None:
-            row[move.field] = max(0.0, row[move.field] + move.delta) if move.field == "Ordered" \
+            row[move.field] = (
+                max(0.0, row[move.field] + move.delta)
+                if move.field == "Ordered"
                 else row[move.field] + move.delta
+            )
             touched[move.item_code] = item
     for item in touched.values():
         store.stock_changed(item)
@@ -323,7 +350,9 @@ def _patch_line(store: SapStore, etype: EntityType, doc: Row, raw: Row) -> None:
         delta = _quantity(new_qty, f"[{lines_name}.Quantity][line: {line['LineNum'] + 1}]") - line["Quantity"]
         _apply_moves(store, [Move(line["ItemCode"], line["WarehouseCode"], "Ordered", delta, 0)])
         line["RemainingOpenQuantity"] = max(0.0, line["RemainingOpenQuantity"] + delta)
-    line.update({k: v for k, v in writable(etype, raw).items() if k not in {"ItemCode", "WarehouseCode", "LineNum"}})
+    line.update(
+        {k: v for k, v in writable(etype, raw).items() if k not in {"ItemCode", "WarehouseCode", "LineNum"}}
+    )
 
 
 def _append_line(store: SapStore, etype: EntityType, doc: Row, raw: Row) -> None:
@@ -342,8 +371,11 @@ def close(store: SapStore, key: int, cancel: bool = False) -> Row:
     po = store.get("PurchaseOrders", key)
     if po["DocumentStatus"] == "bost_Close":
         raise business("Document is already closed")
-    moves = [Move(ln["ItemCode"], ln["WarehouseCode"], "Ordered", -ln["RemainingOpenQuantity"], 0)
-             for ln in po["DocumentLines"] if ln["LineStatus"] == "bost_Open"]
+    moves = [
+        Move(ln["ItemCode"], ln["WarehouseCode"], "Ordered", -ln["RemainingOpenQuantity"], 0)
+        for ln in po["DocumentLines"]
+        if ln["LineStatus"] == "bost_Open"
+    ]
     _apply_moves(store, moves)
     for line in po["DocumentLines"]:
         line["LineStatus"] = "bost_Close"
@@ -376,12 +408,20 @@ def create_production_order(store: SapStore, body: Row) -> Row:
     posting = _date(body.get("PostingDate")) or store.today().isoformat()
     periods.period_for(store.periods, posting)
     whs = _warehouse(store, body.get("Warehouse") or item.get("DefaultWarehouse"), "[OWOR.Warehouse]")
-    order = {**writable(etype, body), "ItemNo": item["ItemCode"], "ProductDescription": item["ItemName"],
-             "PlannedQuantity": qty, "CompletedQuantity": 0.0, "PostingDate": posting,
-             "DueDate": _date(body.get("DueDate")) or posting, "StartDate": _date(body.get("StartDate")) or posting,
-             "Warehouse": whs, "ProductionOrderStatus": body.get("ProductionOrderStatus", "boposPlanned"),
-             "ProductionOrderType": body.get("ProductionOrderType", "bopotStandard"),
-             "ProductionOrderLines": list(body.get("ProductionOrderLines") or [])}
+    order = {
+        **writable(etype, body),
+        "ItemNo": item["ItemCode"],
+        "ProductDescription": item["ItemName"],
+        "PlannedQuantity": qty,
+        "CompletedQuantity": 0.0,
+        "PostingDate": posting,
+        "DueDate": _date(body.get("DueDate")) or posting,
+        "StartDate": _date(body.get("StartDate")) or posting,
+        "Warehouse": whs,
+        "ProductionOrderStatus": body.get("ProductionOrderStatus", "boposPlanned"),
+        "ProductionOrderType": body.get("ProductionOrderType", "bopotStandard"),
+        "ProductionOrderLines": list(body.get("ProductionOrderLines") or []),
+    }
     order["AbsoluteEntry"] = store.next_key("ProductionOrders")
     order["DocumentNumber"] = store.next_key("ProductionOrders#DocNum")
     store.stamp_row(order)

@@ -10,12 +10,15 @@ from starlette.responses import Response
 INVALID_SESSION = "Invalid session or session already timeout."
 LOGIN_FAILED = "Fail to NONE-SSO login from SLD."
 NOT_FOUND = "No matching records found (ODBC -2028)"
-ETAG_MISMATCH = ("Another user or another operation modified data; to continue, "
-                 "open the window again (ODBC -2039)")
+ETAG_MISMATCH = (
+    "Another user or another operation modified data; to continue, open the window again (ODBC -2039)"
+)
 PERIOD_LOCKED = "Posting period locked; specify an alternative date"
 DATE_OUT_OF_RANGE = "Posting Date deviates from the defined range"
-DEADLOCK = ("Transaction (Process ID 57) was deadlocked on lock resources with another process and "
-            "has been chosen as the deadlock victim. Rerun the transaction. (ODBC -2038)")
+DEADLOCK = (
+    "Transaction (Process ID 57) was deadlocked on lock resources with another process and "
+    "has been chosen as the deadlock victim. Rerun the transaction. (ODBC -2038)"
+)
 
 
 class SLError(Exception):
@@ -55,8 +58,9 @@ def error_body(version: str, code: int, message: str) -> dict[str, object]:
 
 def render_error(version: str, exc: SLError) -> Response:
     body = json.dumps(error_body(version, exc.code, exc.message)).encode()
-    return Response(body, status_code=exc.status, media_type="application/json",
-                    headers=version_headers(version))
+    return Response(
+        body, status_code=exc.status, media_type="application/json", headers=version_headers(version)
+    )
 
 
 def version_headers(version: str) -> dict[str, str]:
@@ -68,8 +72,10 @@ def proxy_error_page(status: int = 502) -> Response:
     (reference §2 failover, B1SL #78): HTML, not JSON."""
     titles = {502: "Proxy Error", 503: "Service Unavailable", 504: "Gateway Timeout"}
     title = titles.get(status, "Proxy Error")
-    html = (f"<!DOCTYPE HTML PUBLIC \"-//IETF//DTD HTML 2.0//EN\">\n<html><head>\n<title>{status} "
-            f"{title}</title>\n</head><body>\n<h1>{title}</h1>\n<p>The proxy server received an invalid "
-            "response from an upstream server.<br />\nThe proxy server could not handle the request "
-            "<em><a href=\"/b1s/v1\">POST&nbsp;/b1s/v1</a></em>.</p>\n</body></html>\n")
+    html = (
+        f'<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">\n<html><head>\n<title>{status} '
+        f"{title}</title>\n</head><body>\n<h1>{title}</h1>\n<p>The proxy server received an invalid "
+        "response from an upstream server.<br />\nThe proxy server could not handle the request "
+        '<em><a href="/b1s/v1">POST&nbsp;/b1s/v1</a></em>.</p>\n</body></html>\n'
+    )
     return Response(html, status_code=status, media_type="text/html; charset=iso-8859-1")

@@ -81,9 +81,12 @@ def acquire_row_locks(store: SapStore, pairs: set[tuple[str, str]]) -> None:
         if (item_code, whs) in store.row_locks:
             store.stats.lock_conflicts += 1
             _count(store, "row_lock")
-            raise SLError(store.faults.deadlock_status, -2038,
-                          f"Lock request time out period exceeded. 'OITW' [ItemCode: {item_code}]"
-                          f"[WhsCode: {whs}] (ODBC -2038)")
+            raise SLError(
+                store.faults.deadlock_status,
+                -2038,
+                f"Lock request time out period exceeded. 'OITW' [ItemCode: {item_code}]"
+                f"[WhsCode: {whs}] (ODBC -2038)",
+            )
     store.row_locks.update(pairs)
 
 

@@ -54,14 +54,34 @@ def _check_item_body(store: SapStore, body: Row) -> None:
 
 
 def _item_defaults(store: SapStore, code: str) -> Row:
-    return {"ItemCode": code, "ItemName": code, "ForeignName": None, "ItemsGroupCode": 100,
-            "InventoryItem": "tYES", "PurchaseItem": "tYES", "SalesItem": "tYES", "Valid": "tYES",
-            "Frozen": "tNO", "ManageBatchNumbers": "tNO", "ProcurementMethod": "bom_Buy",
-            "AvgStdPrice": 0.0, "MovingAveragePrice": 0.0, "DefaultWarehouse": _first_warehouse(store),
-            "Mainsupplier": None, "LeadTime": None, "MinOrderQuantity": None, "OrderMultiple": None,
-            "QuantityOnStock": 0.0, "QuantityOrderedFromVendors": 0.0, "QuantityOrderedByCustomers": 0.0,
-            "BarCode": None, "SalesUnit": None, "PurchaseUnit": None, "InventoryUOM": None,
-            "DataVersion": 0}
+    return {
+        "ItemCode": code,
+        "ItemName": code,
+        "ForeignName": None,
+        "ItemsGroupCode": 100,
+        "InventoryItem": "tYES",
+        "PurchaseItem": "tYES",
+        "SalesItem": "tYES",
+        "Valid": "tYES",
+        "Frozen": "tNO",
+        "ManageBatchNumbers": "tNO",
+        "ProcurementMethod": "bom_Buy",
+        "AvgStdPrice": 0.0,
+        "MovingAveragePrice": 0.0,
+        "DefaultWarehouse": _first_warehouse(store),
+        "Mainsupplier": None,
+        "LeadTime": None,
+        "MinOrderQuantity": None,
+        "OrderMultiple": None,
+        "QuantityOnStock": 0.0,
+        "QuantityOrderedFromVendors": 0.0,
+        "QuantityOrderedByCustomers": 0.0,
+        "BarCode": None,
+        "SalesUnit": None,
+        "PurchaseUnit": None,
+        "InventoryUOM": None,
+        "DataVersion": 0,
+    }
 
 
 def _first_warehouse(store: SapStore) -> str | None:
@@ -75,9 +95,20 @@ def _warehouse_rows(store: SapStore, code: str, body: Row) -> list[Row]:
     rows = []
     for whs in store.table("Warehouses").keys:
         extra = {k: v for k, v in given.get(whs, {}).items() if k not in schema.STOCK_FIELDS}
-        rows.append({"WarehouseCode": whs, "InStock": 0.0, "Committed": 0.0,
-                     "Ordered": 0.0, "Locked": "tNO", "MinimalStock": 0.0, "MaximalStock": 0.0,
-                     "MinimalOrder": 0.0, **extra, "ItemCode": code})
+        rows.append(
+            {
+                "WarehouseCode": whs,
+                "InStock": 0.0,
+                "Committed": 0.0,
+                "Ordered": 0.0,
+                "Locked": "tNO",
+                "MinimalStock": 0.0,
+                "MaximalStock": 0.0,
+                "MinimalOrder": 0.0,
+                **extra,
+                "ItemCode": code,
+            }
+        )
     return rows
 
 
@@ -146,8 +177,16 @@ def new_udf(store: SapStore, body: Row) -> Row:
     if any(r["TableName"] == table and r["Name"] == name for r in rows):
         raise SLError(400, -2035, ALREADY_EXISTS)
     field_id = sum(1 for r in rows if r["TableName"] == table)
-    return {"_key": len(store.table("UserFieldsMD")) + 1, "TableName": table, "FieldID": field_id,
-            "Name": name, "Type": udf_type, "Size": body.get("Size", 10),
-            "Description": body.get("Description", name), "SubType": body.get("SubType", "st_None"),
-            "DefaultValue": body.get("DefaultValue"), "Mandatory": body.get("Mandatory", "tNO"),
-            "EditSize": body.get("Size", 10)}
+    return {
+        "_key": len(store.table("UserFieldsMD")) + 1,
+        "TableName": table,
+        "FieldID": field_id,
+        "Name": name,
+        "Type": udf_type,
+        "Size": body.get("Size", 10),
+        "Description": body.get("Description", name),
+        "SubType": body.get("SubType", "st_None"),
+        "DefaultValue": body.get("DefaultValue"),
+        "Mandatory": body.get("Mandatory", "tNO"),
+        "EditSize": body.get("Size", 10),
+    }

@@ -21,15 +21,24 @@ Predicate = Callable[[Row], bool]
 # Resolves a property name to (kind, enum map) or raises the -1000 error for unknown properties.
 Resolver = Callable[[str], tuple[str, dict[str, str]]]
 
-_TOKEN = re.compile(r"""\s*(?:
+_TOKEN = re.compile(
+    r"""\s*(?:
     (?P<dt>datetime'(?:[^']|'')*')
   | (?P<str>'(?:[^']|'')*')
   | (?P<num>-?\d+(?:\.\d+)?(?![\w']))
   | (?P<name>[A-Za-z_$][\w/]*)
   | (?P<punct>[(),])
-)""", re.VERBOSE)
-_COMPARE = {"eq": operator.eq, "ne": operator.ne, "gt": operator.gt, "ge": operator.ge,
-            "lt": operator.lt, "le": operator.le}
+)""",
+    re.VERBOSE,
+)
+_COMPARE = {
+    "eq": operator.eq,
+    "ne": operator.ne,
+    "gt": operator.gt,
+    "ge": operator.ge,
+    "lt": operator.lt,
+    "le": operator.le,
+}
 _FLIP = {"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
 _STRING_FUNCS = {"startswith", "endswith", "contains", "substringof"}
 
@@ -55,7 +64,7 @@ def tokenize(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
-            raise bad_query(f"Invalid filter expression near '{text[pos:pos + 20]}'")
+            raise bad_query(f"Invalid filter expression near '{text[pos : pos + 20]}'")
         kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind)))
         pos = match.end()
@@ -164,7 +173,7 @@ class _Parser:
                 return Literal(lowered == "true", False)
             return text
         if kind in {"str", "dt"}:
-            raw = text[text.index("'") + 1:-1].replace("''", "'")
+            raw = text[text.index("'") + 1 : -1].replace("''", "'")
             return Literal(raw, True)
         if kind == "num":
             return Literal(float(text) if "." in text else int(text), False)
@@ -221,8 +230,9 @@ def _string_test(name: str, func: str, needle: str, ci: bool) -> Predicate:
     return test
 
 
-def _compare(name: str, kind: str, fn: Callable[[Any, Any], bool], op: str, value: Any,
-             ci: bool) -> Predicate:
+def _compare(
+    name: str, kind: str, fn: Callable[[Any, Any], bool], op: str, value: Any, ci: bool
+) -> Predicate:
     if value is None:  # only eq/ne make sense against null
         return (lambda row: row.get(name) is None) if op == "eq" else (lambda row: row.get(name) is not None)
     if kind == "time":
@@ -283,6 +293,9 @@ def _coerce_str(value: Any, _enum: dict[str, str]) -> str:
 
 
 _COERCE: dict[str, Callable[[Any, dict[str, str]], Any]] = {
-    "str": _coerce_str, "num": _coerce_num, "date": normalize_date, "time": normalize_time,
+    "str": _coerce_str,
+    "num": _coerce_num,
+    "date": normalize_date,
+    "time": normalize_time,
     "enum": _coerce_enum,
 }

@@ -39,19 +39,35 @@ def _period(entry: int, start: date, locked: date | None) -> Row:
     code = f"{start.year}-{start.month:02d}"
     status = "ltLocked" if start == locked else "ltUnlocked"
     window = {"From": start.isoformat(), "To": end.isoformat()}
-    return {"AbsoluteEntry": entry, "PeriodCode": code, "PeriodName": code,
-            "PostingDateFrom": window["From"], "PostingDateTo": window["To"],
-            "ValueDateFrom": window["From"], "ValueDateTo": _shift(start, 12).isoformat(),
-            "TaxDateFrom": window["From"], "TaxDateTo": window["To"],
-            "ActiveforFeed": "tNO", "Locked": "tYES" if status == "ltLocked" else "tNO",
-            "AdditionalSubPeriods": "tNO", "PeriodIndicator": "Default", "SubNum": start.month,
-            "PeriodStatus": status, "_year": start.year}
+    return {
+        "AbsoluteEntry": entry,
+        "PeriodCode": code,
+        "PeriodName": code,
+        "PostingDateFrom": window["From"],
+        "PostingDateTo": window["To"],
+        "ValueDateFrom": window["From"],
+        "ValueDateTo": _shift(start, 12).isoformat(),
+        "TaxDateFrom": window["From"],
+        "TaxDateTo": window["To"],
+        "ActiveforFeed": "tNO",
+        "Locked": "tYES" if status == "ltLocked" else "tNO",
+        "AdditionalSubPeriods": "tNO",
+        "PeriodIndicator": "Default",
+        "SubNum": start.month,
+        "PeriodStatus": status,
+        "_year": start.year,
+    }
 
 
 def _category(entry: int, year: int) -> Row:
-    return {"AbsoluteEntry": entry, "BeginningofFinancialYear": f"{year}-01-01",
-            "PeriodCategoryProperty": str(year), "SubPeriodType": "spt_Months", "NumberOfPeriods": 12,
-            "PeriodName": str(year)}
+    return {
+        "AbsoluteEntry": entry,
+        "BeginningofFinancialYear": f"{year}-01-01",
+        "PeriodCategoryProperty": str(year),
+        "SubPeriodType": "spt_Months",
+        "NumberOfPeriods": 12,
+        "PeriodName": str(year),
+    }
 
 
 def public(period: Row) -> Row:

@@ -113,7 +113,7 @@ def _window(table: EntityTable, opts: QueryOptions, limit: int | None) -> list[A
         return list(islice(keys, opts.skip, end))
     if opts.compiled and opts.compiled.key_bound and key_order is False and opts.skip == 0:
         return list(islice(_scan_from_bound(table, opts.compiled), 0, limit))
-    return list(matching(table, opts)[opts.skip:end])
+    return list(matching(table, opts)[opts.skip : end])
 
 
 def _reversed(keys: list[Any]) -> Iterator[Any]:
@@ -164,16 +164,21 @@ def _filtered(table: EntityTable, compiled: Compiled | None) -> list[Any]:
 
 
 def _sort(table: EntityTable, keys: list[Any], orderby: list[tuple[str, bool]]) -> None:
-    rows = table.rows
     for name, descending in reversed(orderby):  # stable sorts, last key first
-        keys.sort(key=lambda k, n=name: _sort_value(rows[k].get(n)), reverse=descending)
+        keys.sort(key=_sort_key(table.rows, name), reverse=descending)
+
+
+def _sort_key(rows: dict[Any, Any], name: str) -> Callable[[Any], tuple[int, Any]]:
+    return lambda key: _sort_value(rows[key].get(name))
 
 
 def _sort_value(value: Any) -> tuple[int, Any]:
     return (0, "") if value is None else (1, value)
 
 
-def _next_link(path: str, opts: QueryOptions, keys: list[Any], limit: int | None, page_size: int) -> str | None:
+def _next_link(
+    path: str, opts: QueryOptions, keys: list[Any], limit: int | None, page_size: int
+) -> str | None:
     """Relative `$skip` link repeating the options (reference §5, LOG). A full page always gets a
     link, even when nothing follows: that link then returns an empty value list."""
     if page_size <= 0 or limit is None or len(keys) < limit:

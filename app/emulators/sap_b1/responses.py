@@ -31,20 +31,36 @@ def context(request: Request, version: str, set_name: str, entity: bool = False)
     return "@odata.context", context_url(request, version, set_name + ("/$entity" if entity else ""))
 
 
-def json_response(version: str, body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+def json_response(
+    version: str, body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
     data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
-    return Response(data, status_code=status, media_type="application/json;odata=minimalmetadata;charset=utf-8"
-                    if version == "v1" else "application/json;odata.metadata=minimal;charset=utf-8",
-                    headers={**version_headers(version), **(headers or {})})
+    return Response(
+        data,
+        status_code=status,
+        media_type="application/json;odata=minimalmetadata;charset=utf-8"
+        if version == "v1"
+        else "application/json;odata.metadata=minimal;charset=utf-8",
+        headers={**version_headers(version), **(headers or {})},
+    )
 
 
-def entity_body(request: Request, version: str, table: EntityTable, row: Row, etag_row: Row | None = None) -> Row:
+def entity_body(
+    request: Request, version: str, table: EntityTable, row: Row, etag_row: Row | None = None
+) -> Row:
     name, url = context(request, version, table.etype.set_name, entity=True)
     return {name: url, **table.annotated(row, version, etag_row)}
 
 
-def entity_response(request: Request, version: str, table: EntityTable, row: Row, status: int = 200,
-                    headers: dict[str, str] | None = None, etag_row: Row | None = None) -> Response:
+def entity_response(
+    request: Request,
+    version: str,
+    table: EntityTable,
+    row: Row,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    etag_row: Row | None = None,
+) -> Response:
     """`etag_row`: the full row when `row` is a $select projection (the ETag needs DataVersion)."""
     extra = dict(headers or {})
     if table.etype.etag:
@@ -53,8 +69,15 @@ def entity_response(request: Request, version: str, table: EntityTable, row: Row
     return json_response(version, body, status, extra)
 
 
-def collection_response(request: Request, version: str, table: EntityTable, page: Page,
-                        select: list[str] | None, page_size: int, prefer_applied: bool) -> Response:
+def collection_response(
+    request: Request,
+    version: str,
+    table: EntityTable,
+    page: Page,
+    select: list[str] | None,
+    page_size: int,
+    prefer_applied: bool,
+) -> Response:
     """Assembled from cached per-row JSON so a 500-row page costs a join, not a dumps."""
     name, url = context(request, version, table.etype.set_name)
     head = {name: url}

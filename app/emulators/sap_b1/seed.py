@@ -14,8 +14,16 @@ from typing import Any
 
 Row = dict[str, Any]
 
-GROUPS = ["Items", "Raw Materials", "Finished Goods", "Packaging", "Spare Parts", "Consumables",
-          "Electronics", "Accessories"]
+GROUPS = [
+    "Items",
+    "Raw Materials",
+    "Finished Goods",
+    "Packaging",
+    "Spare Parts",
+    "Consumables",
+    "Electronics",
+    "Accessories",
+]
 
 
 def warehouses(count: int) -> list[Row]:
@@ -29,13 +37,29 @@ def warehouses(count: int) -> list[Row]:
 
 def _warehouse(i: int) -> Row:
     name = "General Warehouse" if i == 1 else f"Warehouse {i:02d}"
-    return {"WarehouseCode": f"{i:02d}", "WarehouseName": name, "Inactive": "tNO", "Nettable": "tYES",
-            "DropShip": "tNO", "BusinessPlaceID": 1, "Location": None}
+    return {
+        "WarehouseCode": f"{i:02d}",
+        "WarehouseName": name,
+        "Inactive": "tNO",
+        "Nettable": "tYES",
+        "DropShip": "tNO",
+        "BusinessPlaceID": 1,
+        "Location": None,
+    }
 
 
 def item_groups() -> list[Row]:
-    return [{"Number": 100 + i, "GroupName": name, "LeadTime": 7 + i, "MinimumOrderQuantity": 0.0,
-             "OrderMultiple": 1.0, "PlanningSystem": "bop_None"} for i, name in enumerate(GROUPS)]
+    return [
+        {
+            "Number": 100 + i,
+            "GroupName": name,
+            "LeadTime": 7 + i,
+            "MinimumOrderQuantity": 0.0,
+            "OrderMultiple": 1.0,
+            "PlanningSystem": "bop_None",
+        }
+        for i, name in enumerate(GROUPS)
+    ]
 
 
 def business_partners(rng: random.Random, item_count: int, today: date) -> list[Row]:
@@ -48,10 +72,18 @@ def business_partners(rng: random.Random, item_count: int, today: date) -> list[
 
 
 def _bp(code: str, name: str, card_type: str, rng: random.Random, today: date) -> Row:
-    return {"CardCode": code, "CardName": name, "CardType": card_type, "Valid": "tYES", "Frozen": "tNO",
-            "Currency": "USD", "EmailAddress": f"{code.lower()}@example.com",
-            "UpdateDate": (today - timedelta(days=rng.randint(1, 400))).isoformat(),
-            "UpdateTime": _time(rng), "DataVersion": 1}
+    return {
+        "CardCode": code,
+        "CardName": name,
+        "CardType": card_type,
+        "Valid": "tYES",
+        "Frozen": "tNO",
+        "Currency": "USD",
+        "EmailAddress": f"{code.lower()}@example.com",
+        "UpdateDate": (today - timedelta(days=rng.randint(1, 400))).isoformat(),
+        "UpdateTime": _time(rng),
+        "DataVersion": 1,
+    }
 
 
 def items(rng: random.Random, count: int, whs_codes: list[str], vendors: list[str], today: date) -> list[Row]:
@@ -68,21 +100,35 @@ def _item(i: int, rng: random.Random, whs_codes: list[str], vendors: list[str], 
     code = f"A{i:05d}"
     rows = [_stock_row(code, whs, r, inventory) for whs in whs_codes]
     return {
-        "ItemCode": code, "ItemName": f"Item {i} {_NOUNS[int(r() * 10)]}", "ForeignName": None,
+        "ItemCode": code,
+        "ItemName": f"Item {i} {_NOUNS[int(r() * 10)]}",
+        "ForeignName": None,
         "ItemsGroupCode": 100 + int(r() * len(GROUPS)),
-        "InventoryItem": _yn(inventory), "PurchaseItem": _yn(not make), "SalesItem": "tYES",
-        "Valid": _yn(not roll < 0.03), "Frozen": _yn(0.03 <= roll < 0.05), "ManageBatchNumbers": "tNO",
+        "InventoryItem": _yn(inventory),
+        "PurchaseItem": _yn(not make),
+        "SalesItem": "tYES",
+        "Valid": _yn(not roll < 0.03),
+        "Frozen": _yn(0.03 <= roll < 0.05),
+        "ManageBatchNumbers": "tNO",
         "ProcurementMethod": "bom_Make" if make else "bom_Buy",
-        "AvgStdPrice": round(1 + r() * 199, 2), "MovingAveragePrice": 0.0,
-        "DefaultWarehouse": whs_codes[0] if whs_codes else None, "Mainsupplier": vendors[int(r() * len(vendors))],
-        "LeadTime": _LEAD[int(r() * 4)], "MinOrderQuantity": _MOQ[int(r() * 3)],
+        "AvgStdPrice": round(1 + r() * 199, 2),
+        "MovingAveragePrice": 0.0,
+        "DefaultWarehouse": whs_codes[0] if whs_codes else None,
+        "Mainsupplier": vendors[int(r() * len(vendors))],
+        "LeadTime": _LEAD[int(r() * 4)],
+        "MinOrderQuantity": _MOQ[int(r() * 3)],
         "OrderMultiple": _MULT[int(r() * 4)],
         "QuantityOnStock": sum(row["InStock"] for row in rows),
         "QuantityOrderedFromVendors": sum(row["Ordered"] for row in rows),
         "QuantityOrderedByCustomers": sum(row["Committed"] for row in rows),
-        "BarCode": f"{400000000000 + i}", "SalesUnit": "Each", "PurchaseUnit": "Each", "InventoryUOM": "Each",
+        "BarCode": f"{400000000000 + i}",
+        "SalesUnit": "Each",
+        "PurchaseUnit": "Each",
+        "InventoryUOM": "Each",
         "CreateDate": (updated - timedelta(days=int(r() * 300))).isoformat(),
-        "UpdateDate": updated.isoformat(), "UpdateTime": _clock(r), "DataVersion": 1,
+        "UpdateDate": updated.isoformat(),
+        "UpdateTime": _clock(r),
+        "DataVersion": 1,
         "ItemWarehouseInfoCollection": rows,
     }
 
@@ -91,9 +137,17 @@ def _stock_row(item_code: str, whs: str, r: Callable[[], float], inventory: bool
     in_stock = float(int(r() * 500) + 1) if inventory and r() < 0.6 else 0.0
     committed = float(int(r() * min(in_stock, 40))) if in_stock and r() < 0.3 else 0.0
     ordered = float(int(r() * 100) + 1) if inventory and r() < 0.2 else 0.0
-    return {"ItemCode": item_code, "WarehouseCode": whs, "InStock": in_stock, "Committed": committed,
-            "Ordered": ordered, "Locked": "tNO", "MinimalStock": 0.0, "MaximalStock": 0.0,
-            "MinimalOrder": 0.0}
+    return {
+        "ItemCode": item_code,
+        "WarehouseCode": whs,
+        "InStock": in_stock,
+        "Committed": committed,
+        "Ordered": ordered,
+        "Locked": "tNO",
+        "MinimalStock": 0.0,
+        "MaximalStock": 0.0,
+        "MinimalOrder": 0.0,
+    }
 
 
 def _clock(r: Callable[[], float]) -> str:

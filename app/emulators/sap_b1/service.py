@@ -32,8 +32,11 @@ Row = dict[str, Any]
 _PATH = re.compile(r"^(?P<set>[A-Za-z_]\w*)(?:\((?P<key>.*)\))?(?:/(?P<tail>[$\w]+))?$")
 _MAXPAGESIZE = re.compile(r"odata\.maxpagesize\s*=\s*(\d+)")
 _WRITES = {"POST", "PATCH", "PUT", "DELETE"}
-_COMPANY_SERVICE = {"CompanyService_GetPeriods", "CompanyService_GetFinancePeriods",
-                    "CompanyService_GetFinancePeriod"}
+_COMPANY_SERVICE = {
+    "CompanyService_GetPeriods",
+    "CompanyService_GetFinancePeriods",
+    "CompanyService_GetFinancePeriod",
+}
 
 
 async def handle(store: SapStore, request: Request, version: str, path: str) -> Response:
@@ -78,8 +81,9 @@ async def _dispatch(store: SapStore, request: Request, version: str, path: str) 
     if path in _COMPANY_SERVICE:
         return await _company_service(store, request, version, path)
     if path == "$metadata":
-        return Response('<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0"/>',
-                        media_type="application/xml")
+        return Response(
+            '<?xml version="1.0" encoding="utf-8"?><edmx:Edmx Version="4.0"/>', media_type="application/xml"
+        )
     return await _entity_route(store, request, version, path)
 
 
@@ -191,8 +195,12 @@ def _check_if_match(request: Request, etype: EntityType, row: Row) -> None:
     """Only weak W/"…" values are checked; anything else is ignored and the write proceeds (§7)."""
     if_match = request.headers.get("if-match", "")
     if etype.etag and if_match.startswith('W/"') and if_match != etag_of(row):
-        raise SLError(412, -2039, "Another user or another operation modified data; to continue, "
-                                  "open the window again (ODBC -2039)")
+        raise SLError(
+            412,
+            -2039,
+            "Another user or another operation modified data; to continue, "
+            "open the window again (ODBC -2039)",
+        )
 
 
 # --- entity sets -------------------------------------------------------------------------------
@@ -212,8 +220,9 @@ async def _entity_route(store: SapStore, request: Request, version: str, path: s
     return await _single_route(store, request, version, etype, key)
 
 
-async def _collection_route(store: SapStore, request: Request, version: str, etype: EntityType,
-                            tail: str | None) -> Response:
+async def _collection_route(
+    store: SapStore, request: Request, version: str, etype: EntityType, tail: str | None
+) -> Response:
     table = store.table(etype.set_name)
     ci = request.headers.get("b1s-caseinsensitive", "").lower() == "true"
     if tail == "$count" and request.method == "GET":
@@ -231,8 +240,9 @@ async def _collection_route(store: SapStore, request: Request, version: str, ety
     raise SLError(405, -5006, "The requested action is not supported for this object.")
 
 
-async def _single_route(store: SapStore, request: Request, version: str, etype: EntityType,
-                        key: Any) -> Response:
+async def _single_route(
+    store: SapStore, request: Request, version: str, etype: EntityType, key: Any
+) -> Response:
     table = store.table(etype.set_name)
     row = store.get(etype.set_name, key)
     if request.method == "GET":

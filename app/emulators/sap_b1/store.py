@@ -109,12 +109,26 @@ class SapStore:
         self.tables["Items"].load(seed.items(rng, cfg.items, codes, vendors, today))
         self.period_categories, self.periods = period_mod.seed_periods(today, cfg.locked_period_months_ago)
         if cfg.seed_ext_ref_udf:
-            self.create_udf({"Name": cfg.ext_ref_udf.removeprefix("U_"), "Type": "db_Alpha", "Size": 50,
-                             "Description": "b1bridge external reference", "TableName": "OPOR"},
-                            active=True)
-            self.create_udf({"Name": cfg.ext_ref_udf.removeprefix("U_"), "Type": "db_Alpha", "Size": 50,
-                             "Description": "b1bridge external reference", "TableName": "OWOR"},
-                            active=True)
+            self.create_udf(
+                {
+                    "Name": cfg.ext_ref_udf.removeprefix("U_"),
+                    "Type": "db_Alpha",
+                    "Size": 50,
+                    "Description": "b1bridge external reference",
+                    "TableName": "OPOR",
+                },
+                active=True,
+            )
+            self.create_udf(
+                {
+                    "Name": cfg.ext_ref_udf.removeprefix("U_"),
+                    "Type": "db_Alpha",
+                    "Size": 50,
+                    "Description": "b1bridge external reference",
+                    "TableName": "OWOR",
+                },
+                active=True,
+            )
 
     def restart(self) -> None:
         """A Service Layer restart: UDFs created since become visible (reference §10)."""
@@ -191,8 +205,15 @@ class SapStore:
 
     # --- test helpers -----------------------------------------------------------------------
 
-    def set_stock(self, item_code: str, warehouse: str, *, in_stock: float | None = None,
-                  committed: float | None = None, ordered: float | None = None) -> Row:
+    def set_stock(
+        self,
+        item_code: str,
+        warehouse: str,
+        *,
+        in_stock: float | None = None,
+        committed: float | None = None,
+        ordered: float | None = None,
+    ) -> Row:
         """Change an OITW row directly, as another SAP user's documents would."""
         item = self.get("Items", item_code)
         row = self.warehouse_row(item, warehouse)
@@ -217,8 +238,9 @@ class SapStore:
     def insert_item(self, item_code: str, **fields: Any) -> Row:
         from app.emulators.sap_b1.masterdata import create_item
 
-        return create_item(self, {"ItemCode": item_code, "ItemName": fields.pop("ItemName", item_code),
-                                  **fields})
+        return create_item(
+            self, {"ItemCode": item_code, "ItemName": fields.pop("ItemName", item_code), **fields}
+        )
 
     def update_item(self, item_code: str, **fields: Any) -> Row:
         """Write OITM fields as a SAP user would: stamps UpdateDate/Time and DataVersion."""
@@ -233,9 +255,18 @@ class SapStore:
         for item in self.tables["Items"].rows.values():
             if self.warehouse_row(item, warehouse) is None:
                 item["ItemWarehouseInfoCollection"].append(
-                    {"ItemCode": item["ItemCode"], "WarehouseCode": warehouse, "InStock": 0.0, "Committed": 0.0,
-                     "Ordered": 0.0, "Locked": "tNO", "MinimalStock": 0.0, "MaximalStock": 0.0,
-                     "MinimalOrder": 0.0})
+                    {
+                        "ItemCode": item["ItemCode"],
+                        "WarehouseCode": warehouse,
+                        "InStock": 0.0,
+                        "Committed": 0.0,
+                        "Ordered": 0.0,
+                        "Locked": "tNO",
+                        "MinimalStock": 0.0,
+                        "MaximalStock": 0.0,
+                        "MinimalOrder": 0.0,
+                    }
+                )
                 self.tables["Items"].touch(item["ItemCode"])
 
     def delete_item(self, item_code: str) -> None:
@@ -260,9 +291,16 @@ class SapStore:
 
     def stats_snapshot(self) -> Row:
         s = self.stats
-        return {"requests_by_route": dict(s.requests), "faults": dict(s.faults),
-                "documents_created": dict(s.documents_created),
-                "duplicates_by_ext_ref": dict(s.duplicates_by_ext_ref), "lock_conflicts": s.lock_conflicts,
-                "logins": s.logins, "login_failures": dict(s.login_failures), "logouts": s.logouts,
-                "sessions": len(self.sessions.last_seen), "writes": s.writes,
-                "items": len(self.tables["Items"])}
+        return {
+            "requests_by_route": dict(s.requests),
+            "faults": dict(s.faults),
+            "documents_created": dict(s.documents_created),
+            "duplicates_by_ext_ref": dict(s.duplicates_by_ext_ref),
+            "lock_conflicts": s.lock_conflicts,
+            "logins": s.logins,
+            "login_failures": dict(s.login_failures),
+            "logouts": s.logouts,
+            "sessions": len(self.sessions.last_seen),
+            "writes": s.writes,
+            "items": len(self.tables["Items"]),
+        }

@@ -12,9 +12,12 @@ def _stock(sl, item_code, whs):
 
 
 def _po(sl, item_code, qty=10.0, whs="02", **extra):
-    body = {"CardCode": "V10000", "DocDueDate": "2030-01-31",
-            "DocumentLines": [{"ItemCode": item_code, "Quantity": qty, "UnitPrice": 5, "WarehouseCode": whs}],
-            **extra}
+    body = {
+        "CardCode": "V10000",
+        "DocDueDate": "2030-01-31",
+        "DocumentLines": [{"ItemCode": item_code, "Quantity": qty, "UnitPrice": 5, "WarehouseCode": whs}],
+        **extra,
+    }
     return sl.post("PurchaseOrders", json=body)
 
 
@@ -33,29 +36,50 @@ def test_po_is_created_with_location_and_raises_ordered(sap):
 
 def test_line_without_warehouse_uses_item_default(sap):
     item = buyable(sap)["ItemCode"]
-    body = {"CardCode": "V10000", "DocDueDate": "2030-01-31", "DocumentLines": [{"ItemCode": item, "Quantity": 1}]}
+    body = {
+        "CardCode": "V10000",
+        "DocDueDate": "2030-01-31",
+        "DocumentLines": [{"ItemCode": item, "Quantity": 1}],
+    }
     assert sap.post("PurchaseOrders", json=body).json()["DocumentLines"][0]["WarehouseCode"] == "01"
 
 
 def test_return_no_content(sap):
     response = _po(sap, buyable(sap)["ItemCode"])
-    prefer = sap.post("PurchaseOrders", json={"CardCode": "V10000", "DocDueDate": "2030-01-31", "DocumentLines": [
-        {"ItemCode": buyable(sap)["ItemCode"], "Quantity": 1}]}, headers={"Prefer": "return-no-content"})
+    prefer = sap.post(
+        "PurchaseOrders",
+        json={
+            "CardCode": "V10000",
+            "DocDueDate": "2030-01-31",
+            "DocumentLines": [{"ItemCode": buyable(sap)["ItemCode"], "Quantity": 1}],
+        },
+        headers={"Prefer": "return-no-content"},
+    )
     assert response.status_code == 201
-    assert prefer.status_code == 204 and prefer.content == b"" and "PurchaseOrders(" in prefer.headers["Location"]
+    assert (
+        prefer.status_code == 204
+        and prefer.content == b""
+        and "PurchaseOrders(" in prefer.headers["Location"]
+    )
 
 
 def test_validation_errors(sap):
     item = buyable(sap)["ItemCode"]
-    no_due = sap.post("PurchaseOrders", json={"CardCode": "V10000", "DocumentLines": [
-        {"ItemCode": item, "Quantity": 1}]})
+    no_due = sap.post(
+        "PurchaseOrders", json={"CardCode": "V10000", "DocumentLines": [{"ItemCode": item, "Quantity": 1}]}
+    )
     assert no_due.status_code == 400
     inactive = first_item(sap, Valid="tNO")["ItemCode"]
     assert "inactive" in _po(sap, inactive).json()["error"]["message"]
     frozen = first_item(sap, Valid="tYES", Frozen="tYES")["ItemCode"]
-    assert _po(sap, frozen).json()["error"] == {"code": "-10", "message": f"Item '{frozen}' is frozen "
-                                                "[DocumentLines.ItemCode][line: 1]", "details": [{"code": "", "message": ""}]}
-    assert "Warehouse '05' is inactive" in _po(sap, item, whs="05").json()["error"]["message"]  # 05 is inactive
+    assert _po(sap, frozen).json()["error"] == {
+        "code": "-10",
+        "message": f"Item '{frozen}' is frozen [DocumentLines.ItemCode][line: 1]",
+        "details": [{"code": "", "message": ""}],
+    }
+    assert (
+        "Warehouse '05' is inactive" in _po(sap, item, whs="05").json()["error"]["message"]
+    )  # 05 is inactive
     assert "Quantity" in _po(sap, item, qty=0).json()["error"]["message"]
     assert _po(sap, item, CardCode="V99999").json()["error"]["code"] == "-10"
 
@@ -64,8 +88,10 @@ def test_grpo_against_po_moves_stock_and_closes_the_po(sap):
     item = buyable(sap)["ItemCode"]
     po = _po(sap, item, qty=10).json()
     before = _stock(sap, item, "02")
-    grpo = {"CardCode": "V10000", "DocumentLines": [{"BaseType": 22, "BaseEntry": po["DocEntry"], "BaseLine": 0,
-                                                     "Quantity": 4}]}
+    grpo = {
+        "CardCode": "V10000",
+        "DocumentLines": [{"BaseType": 22, "BaseEntry": po["DocEntry"], "BaseLine": 0, "Quantity": 4}],
+    }
     assert sap.post("PurchaseDeliveryNotes", json=grpo).status_code == 201
     after = _stock(sap, item, "02")
     assert (after["InStock"], after["Ordered"]) == (before["InStock"] + 4, before["Ordered"] - 4)
@@ -79,14 +105,24 @@ def test_grpo_against_po_moves_stock_and_closes_the_po(sap):
 def test_goods_receipt_issue_and_negative_inventory(sap):
     item = buyable(sap)["ItemCode"]
     sap.store.set_stock(item, "01", in_stock=3)
-    gr = sap.post("InventoryGenEntries", json={"DocumentLines": [{"ItemCode": item, "Quantity": 2, "WarehouseCode": "01"}]})
+    gr = sap.post(
+        "InventoryGenEntries",
+        json={"DocumentLines": [{"ItemCode": item, "Quantity": 2, "WarehouseCode": "01"}]},
+    )
     assert gr.status_code == 201 and _stock(sap, item, "01")["InStock"] == 5
-    lines = [{"ItemCode": item, "Quantity": 1, "WarehouseCode": "01"},
-             {"ItemCode": item, "Quantity": 9, "WarehouseCode": "01"}]
+    lines = [
+        {"ItemCode": item, "Quantity": 1, "WarehouseCode": "01"},
+        {"ItemCode": item, "Quantity": 9, "WarehouseCode": "01"},
+    ]
     issue = sap.post("InventoryGenExits", json={"DocumentLines": lines}, version="v1")
     assert issue.status_code == 400
-    assert issue.json()["error"] == {"code": -10, "message": {"lang": "en-us", "value":
-                                     "Quantity falls into negative inventory [DocumentLines.ItemCode][line: 2]"}}
+    assert issue.json()["error"] == {
+        "code": -10,
+        "message": {
+            "lang": "en-us",
+            "value": "Quantity falls into negative inventory [DocumentLines.ItemCode][line: 2]",
+        },
+    }
     assert _stock(sap, item, "01")["InStock"] == 5  # nothing committed
 
 
@@ -94,7 +130,11 @@ def test_stock_transfer_moves_between_warehouses(sap):
     item = buyable(sap)["ItemCode"]
     sap.store.set_stock(item, "01", in_stock=10)
     sap.store.set_stock(item, "02", in_stock=0)
-    body = {"FromWarehouse": "01", "ToWarehouse": "02", "StockTransferLines": [{"ItemCode": item, "Quantity": 4}]}
+    body = {
+        "FromWarehouse": "01",
+        "ToWarehouse": "02",
+        "StockTransferLines": [{"ItemCode": item, "Quantity": 4}],
+    }
     response = sap.post("StockTransfers", json=body)
     assert response.status_code == 201 and "ETag" not in response.headers
     assert (_stock(sap, item, "01")["InStock"], _stock(sap, item, "02")["InStock"]) == (6, 4)
@@ -113,11 +153,17 @@ def test_locked_period_and_date_outside_all_periods(sap):
 
 def test_period_actions(sap):
     categories = sap.get("CompanyService_GetPeriods").json()["value"]
-    periods = sap.post("CompanyService_GetFinancePeriods", json={"PeriodCategoryParams": {
-        "AbsoluteEntry": categories[-1]["AbsoluteEntry"]}}).json()["value"]
-    one = sap.post("CompanyService_GetFinancePeriod", json={"FinancePeriodParams": {
-        "AbsoluteEntry": periods[0]["AbsoluteEntry"]}}).json()
-    assert one["PeriodStatus"] in {"ltUnlocked", "ltLocked"} and one["PostingDateFrom"] <= one["PostingDateTo"]
+    periods = sap.post(
+        "CompanyService_GetFinancePeriods",
+        json={"PeriodCategoryParams": {"AbsoluteEntry": categories[-1]["AbsoluteEntry"]}},
+    ).json()["value"]
+    one = sap.post(
+        "CompanyService_GetFinancePeriod",
+        json={"FinancePeriodParams": {"AbsoluteEntry": periods[0]["AbsoluteEntry"]}},
+    ).json()
+    assert (
+        one["PeriodStatus"] in {"ltUnlocked", "ltLocked"} and one["PostingDateFrom"] <= one["PostingDateTo"]
+    )
     this_month = date.today().strftime("%Y-%m")
     assert any(p["PeriodCode"] == this_month for p in sap.store.periods)
 
@@ -159,8 +205,13 @@ def test_delete_po_refused_close_and_cancel(sap):
 def test_item_quantities_are_read_only_on_patch(sap):
     item = buyable(sap)
     before = _stock(sap, item["ItemCode"], "01")
-    response = sap.patch(f"Items('{item['ItemCode']}')", json={"ItemName": "Renamed", "ItemWarehouseInfoCollection": [
-        {"WarehouseCode": "01", "InStock": 999999, "MinimalStock": 3}]})
+    response = sap.patch(
+        f"Items('{item['ItemCode']}')",
+        json={
+            "ItemName": "Renamed",
+            "ItemWarehouseInfoCollection": [{"WarehouseCode": "01", "InStock": 999999, "MinimalStock": 3}],
+        },
+    )
     assert response.status_code == 204
     after = _stock(sap, item["ItemCode"], "01")
     assert after["InStock"] == before["InStock"] and after["MinimalStock"] == 3
@@ -170,16 +221,31 @@ def test_item_quantities_are_read_only_on_patch(sap):
 def test_undefined_udf_rejected_until_created(sap):
     item = buyable(sap)["ItemCode"]
     assert _po(sap, item, U_B1B_ExtRef="ip-1").json()["error"]["code"] == "-1000"
-    created = sap.post("UserFieldsMD", json={"Name": "B1B_ExtRef", "Type": "db_Alpha", "Size": 50,
-                                            "Description": "ext ref", "TableName": "OPOR"})
+    created = sap.post(
+        "UserFieldsMD",
+        json={
+            "Name": "B1B_ExtRef",
+            "Type": "db_Alpha",
+            "Size": 50,
+            "Description": "ext ref",
+            "TableName": "OPOR",
+        },
+    )
     assert created.status_code == 201
     assert _po(sap, item, U_B1B_ExtRef="ip-1").status_code == 201
     # header UDFs of one marketing document table appear on all of them (§10)
-    gr = sap.post("InventoryGenEntries", json={"U_B1B_ExtRef": "x", "DocumentLines": [{"ItemCode": item, "Quantity": 1}]})
+    gr = sap.post(
+        "InventoryGenEntries",
+        json={"U_B1B_ExtRef": "x", "DocumentLines": [{"ItemCode": item, "Quantity": 1}]},
+    )
     assert gr.status_code == 201
-    found = sap.get("PurchaseOrders", params={"$filter": "U_B1B_ExtRef eq 'ip-1'", "$select": "DocEntry"}).json()
+    found = sap.get(
+        "PurchaseOrders", params={"$filter": "U_B1B_ExtRef eq 'ip-1'", "$select": "DocEntry"}
+    ).json()
     assert len(found["value"]) == 1
-    listed = sap.get("UserFieldsMD", params={"$filter": "TableName eq 'OPOR' and Name eq 'B1B_ExtRef'"}).json()
+    listed = sap.get(
+        "UserFieldsMD", params={"$filter": "TableName eq 'OPOR' and Name eq 'B1B_ExtRef'"}
+    ).json()
     assert listed["value"][0]["FieldID"] == 0
 
 
@@ -205,14 +271,21 @@ def test_duplicate_external_references_are_counted(start_sap):
 def test_documents_are_readable_since_a_watermark(sap):
     _po(sap, buyable(sap)["ItemCode"])
     today = date.today().isoformat()
-    rows = sap.get("PurchaseOrders", params={"$filter": f"UpdateDate ge '{today}'", "$select": "DocEntry,UpdateTime"})
+    rows = sap.get(
+        "PurchaseOrders", params={"$filter": f"UpdateDate ge '{today}'", "$select": "DocEntry,UpdateTime"}
+    )
     assert len(rows.json()["value"]) == 1
 
 
 def test_purchase_request_and_production_order(sap):
     item = buyable(sap)["ItemCode"]
-    pr = sap.post("PurchaseRequests", json={"RequriedDate": "2030-01-01", "DocumentLines": [
-        {"ItemCode": item, "LineVendor": "V10000", "Quantity": 10}]})
+    pr = sap.post(
+        "PurchaseRequests",
+        json={
+            "RequriedDate": "2030-01-01",
+            "DocumentLines": [{"ItemCode": item, "LineVendor": "V10000", "Quantity": 10}],
+        },
+    )
     assert pr.status_code == 201 and pr.json()["RequriedDate"] == "2030-01-01"
     assert sap.request("DELETE", f"PurchaseRequests({pr.json()['DocEntry']})").status_code == 204
     make = first_item(sap, ProcurementMethod="bom_Make", Valid="tYES", Frozen="tNO")["ItemCode"]

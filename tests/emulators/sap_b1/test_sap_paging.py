@@ -17,10 +17,14 @@ def test_maxpagesize_is_honoured_and_echoed(sap):
 
 
 def test_next_link_repeats_filter_select_orderby_and_top(sap):
-    body = sap.get("Items", params={"$filter": "Valid eq 'tYES'", "$select": "ItemCode", "$orderby": "ItemName",
-                                    "$top": "25"}, headers={"Prefer": "odata.maxpagesize=10"}).json()
-    assert body["@odata.nextLink"] == ("Items?$filter=Valid%20eq%20'tYES'&$select=ItemCode&$orderby=ItemName"
-                                       "&$top=15&$skip=10")
+    body = sap.get(
+        "Items",
+        params={"$filter": "Valid eq 'tYES'", "$select": "ItemCode", "$orderby": "ItemName", "$top": "25"},
+        headers={"Prefer": "odata.maxpagesize=10"},
+    ).json()
+    assert body["@odata.nextLink"] == (
+        "Items?$filter=Valid%20eq%20'tYES'&$select=ItemCode&$orderby=ItemName&$top=15&$skip=10"
+    )
     second = sap.get(body["@odata.nextLink"], headers={"Prefer": "odata.maxpagesize=10"}).json()
     third = sap.get(second["@odata.nextLink"], headers={"Prefer": "odata.maxpagesize=10"}).json()
     assert len(second["value"]) == 10 and len(third["value"]) == 5 and "@odata.nextLink" not in third
@@ -43,8 +47,10 @@ def test_offsets_are_live_an_insert_mid_traversal_duplicates_a_row(sap):
 def test_key_set_paging_walks_everything_once(sap):
     seen, last = [], ""
     while True:
-        rows = sap.get("Items", params={"$filter": f"ItemCode gt '{last}'", "$orderby": "ItemCode",
-                                        "$select": "ItemCode"}).json()["value"]
+        rows = sap.get(
+            "Items",
+            params={"$filter": f"ItemCode gt '{last}'", "$orderby": "ItemCode", "$select": "ItemCode"},
+        ).json()["value"]
         if not rows:
             break
         seen += [r["ItemCode"] for r in rows]
@@ -54,8 +60,10 @@ def test_key_set_paging_walks_everything_once(sap):
 
 def test_filtered_paging_skips_a_row_when_one_drops_out_mid_traversal(sap):
     params = {"$filter": "Frozen eq 'tNO'", "$select": "ItemCode"}
-    everything = [r["ItemCode"] for r in sap.get("Items", params=params, headers={
-        "Prefer": "odata.maxpagesize=1000"}).json()["value"]]
+    everything = [
+        r["ItemCode"]
+        for r in sap.get("Items", params=params, headers={"Prefer": "odata.maxpagesize=1000"}).json()["value"]
+    ]
     first = sap.get("Items", params=params, headers={"Prefer": "odata.maxpagesize=5"}).json()
     sap.store.update_item(everything[0], Frozen="tYES")
     second = sap.get(first["@odata.nextLink"], headers={"Prefer": "odata.maxpagesize=5"}).json()

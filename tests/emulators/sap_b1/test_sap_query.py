@@ -20,33 +20,71 @@ def _matches(text, row):
     return compile_filter(text, _resolve, "ItemCode").predicate(row)
 
 
-ROW = {"ItemCode": "A'1", "ItemName": "Big Bolt", "Valid": "tYES", "AvgStdPrice": 12.5,
-       "UpdateDate": "2025-04-23", "UpdateTime": "18:38:42", "Mainsupplier": None}
+ROW = {
+    "ItemCode": "A'1",
+    "ItemName": "Big Bolt",
+    "Valid": "tYES",
+    "AvgStdPrice": 12.5,
+    "UpdateDate": "2025-04-23",
+    "UpdateTime": "18:38:42",
+    "Mainsupplier": None,
+}
 
 
-@pytest.mark.parametrize("text", [
-    "ItemCode eq 'A''1'", "AvgStdPrice gt 12 and AvgStdPrice le 12.5", "not (AvgStdPrice lt 10)",
-    "Valid eq 'tYES'", "Valid eq 'Y'", "Mainsupplier eq null", "ItemName ne null",
-    "startswith(ItemName,'Big') and endswith(ItemName,'Bolt') and contains(ItemName,'g B')",
-    "substringof('Bol',ItemName)", "(Valid eq 'N' or AvgStdPrice eq 12.5) and ItemCode ge 'A'",
-    "UpdateDate eq '2025-04-23'", "UpdateDate eq '20250423'", "UpdateDate eq datetime'2025-04-23'",
-    "UpdateDate eq '2025-04-23T12:21:21'", "UpdateTime eq '18:38'", "UpdateTime eq '18:38:00'",
-    "UpdateTime eq '1838'", "UpdateTime ge '18:38:59'", "UpdateDate gt '2025-04-22' or "
-    "(UpdateDate eq '2025-04-23' and UpdateTime ge '18:38')", "12 lt AvgStdPrice",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ItemCode eq 'A''1'",
+        "AvgStdPrice gt 12 and AvgStdPrice le 12.5",
+        "not (AvgStdPrice lt 10)",
+        "Valid eq 'tYES'",
+        "Valid eq 'Y'",
+        "Mainsupplier eq null",
+        "ItemName ne null",
+        "startswith(ItemName,'Big') and endswith(ItemName,'Bolt') and contains(ItemName,'g B')",
+        "substringof('Bol',ItemName)",
+        "(Valid eq 'N' or AvgStdPrice eq 12.5) and ItemCode ge 'A'",
+        "UpdateDate eq '2025-04-23'",
+        "UpdateDate eq '20250423'",
+        "UpdateDate eq datetime'2025-04-23'",
+        "UpdateDate eq '2025-04-23T12:21:21'",
+        "UpdateTime eq '18:38'",
+        "UpdateTime eq '18:38:00'",
+        "UpdateTime eq '1838'",
+        "UpdateTime ge '18:38:59'",
+        "UpdateDate gt '2025-04-22' or (UpdateDate eq '2025-04-23' and UpdateTime ge '18:38')",
+        "12 lt AvgStdPrice",
+    ],
+)
 def test_filters_that_match(text):
     assert _matches(text, ROW)
 
 
-@pytest.mark.parametrize("text", ["UpdateTime gt '18:38'", "Valid eq 'tNO'", "ItemCode eq 'A1'",
-                                  "Mainsupplier ne null", "UpdateDate lt '2025-04-23'"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "UpdateTime gt '18:38'",
+        "Valid eq 'tNO'",
+        "ItemCode eq 'A1'",
+        "Mainsupplier ne null",
+        "UpdateDate lt '2025-04-23'",
+    ],
+)
 def test_filters_that_do_not_match(text):
     assert not _matches(text, ROW)
 
 
-@pytest.mark.parametrize(("text", "code"), [("Nope eq 1", -1000), ("ItemCode eq", 201),
-                                             ("ItemCode eq 'x' and", 201), ("ItemCode ~ 'x'", 201),
-                                             ("(ItemCode eq 'x'", 201), ("Valid eq 'maybe'", -1000)])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("Nope eq 1", -1000),
+        ("ItemCode eq", 201),
+        ("ItemCode eq 'x' and", 201),
+        ("ItemCode ~ 'x'", 201),
+        ("(ItemCode eq 'x'", 201),
+        ("Valid eq 'maybe'", -1000),
+    ],
+)
 def test_bad_filters(text, code):
     with pytest.raises(SLError) as caught:
         _matches(text, ROW)
@@ -59,15 +97,28 @@ def test_key_bound_is_extracted_only_from_top_level_conjunctions():
 
 
 def test_filter_select_orderby_over_http(sap):
-    response = sap.get("Items", params={"$filter": "Valid eq 'tNO'", "$select": "ItemCode,Valid",
-                                        "$orderby": "ItemsGroupCode desc,ItemCode"})
+    response = sap.get(
+        "Items",
+        params={
+            "$filter": "Valid eq 'tNO'",
+            "$select": "ItemCode,Valid",
+            "$orderby": "ItemsGroupCode desc,ItemCode",
+        },
+    )
     rows = response.json()["value"]
     assert rows and all(set(r) == {"@odata.etag", "ItemCode", "Valid"} and r["Valid"] == "tNO" for r in rows)
 
 
 def test_orderby_multiple_keys(sap):
-    rows = sap.get("Items", params={"$select": "ItemCode,ItemsGroupCode", "$orderby": "ItemsGroupCode desc,ItemCode",
-                                    "$top": "60"}, headers={"Prefer": "odata.maxpagesize=100"}).json()["value"]
+    rows = sap.get(
+        "Items",
+        params={
+            "$select": "ItemCode,ItemsGroupCode",
+            "$orderby": "ItemsGroupCode desc,ItemCode",
+            "$top": "60",
+        },
+        headers={"Prefer": "odata.maxpagesize=100"},
+    ).json()["value"]
     assert rows == sorted(rows, key=lambda r: (-r["ItemsGroupCode"], r["ItemCode"]))
 
 
@@ -101,8 +152,13 @@ def test_unknown_property_and_expand_errors(sap):
 
 def test_v2_error_envelope_has_details(sap):
     body = sap.get("Items?$filter=Nope eq 1").json()
-    assert body == {"error": {"code": "-1000", "message": "Property 'Nope' of 'Item' is invalid",
-                              "details": [{"code": "", "message": ""}]}}
+    assert body == {
+        "error": {
+            "code": "-1000",
+            "message": "Property 'Nope' of 'Item' is invalid",
+            "details": [{"code": "", "message": ""}],
+        }
+    }
 
 
 def test_version_headers(sap):
@@ -114,19 +170,33 @@ def test_update_time_filters_on_minutes(sap):
     item = first_item(sap)
     sap.store.update_item(item["ItemCode"])
     stamp_date, stamp_time = item["UpdateDate"], item["UpdateTime"][:5]
-    rows = sap.get("Items", params={"$filter": f"UpdateDate eq '{stamp_date.replace('-', '')}' and "
-                                               f"UpdateTime eq '{stamp_time.replace(':', '')}'",
-                                    "$select": "ItemCode"}).json()["value"]
+    rows = sap.get(
+        "Items",
+        params={
+            "$filter": f"UpdateDate eq '{stamp_date.replace('-', '')}' and "
+            f"UpdateTime eq '{stamp_time.replace(':', '')}'",
+            "$select": "ItemCode",
+        },
+    ).json()["value"]
     assert {"@odata.etag": rows[0]["@odata.etag"], "ItemCode": item["ItemCode"]} in rows
 
 
 def test_crossjoin_shape(sap):
-    response = sap.get("$crossjoin(Items,Items/ItemWarehouseInfoCollection)", params={
-        "$expand": "Items($select=ItemCode),Items/ItemWarehouseInfoCollection($select=WarehouseCode,InStock)",
-        "$filter": "Items/ItemCode eq Items/ItemWarehouseInfoCollection/ItemCode"})
+    response = sap.get(
+        "$crossjoin(Items,Items/ItemWarehouseInfoCollection)",
+        params={
+            "$expand": "Items($select=ItemCode),"
+            "Items/ItemWarehouseInfoCollection($select=WarehouseCode,InStock)",
+            "$filter": "Items/ItemCode eq Items/ItemWarehouseInfoCollection/ItemCode",
+        },
+    )
     body = response.json()
-    assert body["value"][0] == {"Items": {"ItemCode": "A00001"}, "Items/ItemWarehouseInfoCollection": {
-        "WarehouseCode": "01", "InStock": sap.store.table("Items").rows["A00001"]
-        ["ItemWarehouseInfoCollection"][0]["InStock"]}}
+    assert body["value"][0] == {
+        "Items": {"ItemCode": "A00001"},
+        "Items/ItemWarehouseInfoCollection": {
+            "WarehouseCode": "01",
+            "InStock": sap.store.table("Items").rows["A00001"]["ItemWarehouseInfoCollection"][0]["InStock"],
+        },
+    }
     assert body["@odata.nextLink"].endswith("$skip=20")
     assert sap.get("$crossjoin(Items,Items/ItemWarehouseInfoCollection)").json()["error"]["code"] == "-1000"

@@ -35,8 +35,12 @@ def test_missing_and_garbage_sessions_get_401_code_301(sap):
     sap.cookie = ""
     v1 = sap.get("Items", version="v1")
     assert v1.status_code == 401
-    assert v1.json() == {"error": {"code": 301, "message": {
-        "lang": "en-us", "value": "Invalid session or session already timeout."}}}
+    assert v1.json() == {
+        "error": {
+            "code": 301,
+            "message": {"lang": "en-us", "value": "Invalid session or session already timeout."},
+        }
+    }
     sap.cookie = "B1SESSION=not-a-session"
     v2 = sap.get("Items")
     assert v2.status_code == 401 and v2.json()["error"]["code"] == "301"
