@@ -14,7 +14,13 @@ from app.config import SapB1Settings
 from app.emulators.sap_b1.app import create_app
 from app.emulators.sap_b1.config import EmulatorConfig
 from app.integrations.sap_b1.client import SapB1Client
-from app.integrations.sap_b1.errors import SapAuthError, SapNotFound, SapPeriodLocked
+from app.integrations.sap_b1.errors import (
+    SapAuthError,
+    SapLocked,
+    SapNotFound,
+    SapOutcomeUnknown,
+    SapPeriodLocked,
+)
 from app.integrations.sap_b1.periods import PeriodStatus, load_periods
 from app.integrations.sap_b1.query import F
 from app.integrations.sap_b1.setup import REQUIRED_TABLES, ensure_ext_ref, ext_ref_status
@@ -42,9 +48,13 @@ def _settings(emulator: str, version: str, **overrides: Any) -> SapB1Settings:
     return SapB1Settings(**values)
 
 
+async def _short_sleep(seconds: float) -> None:
+    await asyncio.sleep(min(seconds, 0.01))  # real waits, test-sized backoff
+
+
 @pytest.fixture
 async def client(emulator: str, version: str) -> AsyncIterator[SapB1Client]:
-    async with SapB1Client(_settings(emulator, version)) as client:
+    async with SapB1Client(_settings(emulator, version), sleep=_short_sleep) as client:
         yield client
 
 
@@ -163,3 +173,46 @@ async def test_session_expiry_causes_one_relogin_for_concurrent_reads(client: Sa
     await _admin(emulator, "sessions/expire")
     items = await asyncio.gather(*(client.items.get(first) for _ in range(20)))
     assert len(items) == 20 and client.sessions.logins == logins + 1
+
+
+async def _receipt(client: SapB1Client, ref: str) -> dict[str, Any]:
+    item = (await client.find("Items", F("InventoryItem") == True, select=["ItemCode"], top=1))[0]  # noqa: E712
+    warehouse = (await client.warehouses.list_all())[0].warehouse_code
+    return {"DocDate": (await _open_date(client)).isoformat(), client.settings.ext_ref_udf: ref,
+            "DocumentLines": [{"ItemCode": item["ItemCode"], "Quantity": 1, "WarehouseCode": warehouse}]}
+
+
+async def test_a_lost_write_response_is_outcome_unknown_and_the_ext_ref_finds_it(
+        client: SapB1Client, emulator: str, version: str) -> None:
+    await _setup_udf(client, emulator)
+    ref = f"lost-{version}-{id(client)}"
+    body = await _receipt(client, ref)
+    await _admin(emulator, "faults", {"reset": True, "commit_then_drop_rate": 1.0})
+    try:
+        with pytest.raises(SapOutcomeUnknown):
+            await client.goods_receipts.create(body)
+    finally:
+        await _admin(emulator, "faults", {"reset": True})
+    found = await client.goods_receipts.find_by_ext_ref(ref)
+    assert found is not None and found.doc_entry
+
+
+async def test_injected_deadlock_on_a_write_is_retryable_and_sent_once(
+        client: SapB1Client, emulator: str, version: str) -> None:
+    body = await _receipt(client, f"deadlock-{version}-{id(client)}")
+    await _admin(emulator, "faults", {"reset": True, "deadlock_rate": 1.0})
+    try:
+        with pytest.raises(SapLocked) as info:
+            await client.goods_receipts.create(body)
+    finally:
+        await _admin(emulator, "faults", {"reset": True})
+    assert info.value.retryable and info.value.sap_code == -2038
+
+
+async def test_reads_ride_out_proxy_errors(client: SapB1Client, emulator: str) -> None:
+    await _admin(emulator, "faults", {"reset": True, "error_5xx_rate": 0.3, "seed": 7})
+    try:
+        rows = [r async for r in client.iter_entities("Items", {"$select": "ItemCode"})]
+    finally:
+        await _admin(emulator, "faults", {"reset": True})
+    assert len(rows) == ITEMS
