@@ -1,0 +1,283 @@
+"""The stock-out engine: SAP pages in, snapshot upserts and Advanced CSV rows out, page by page.
+
+Memory stays flat with catalogue size: each page of items is evaluated against the rows already
+stored for those SKUs only, written back in bulk, and its changed rows appended to the open spool
+files. Nothing is marked as sent until the files are finished, validated and queued (two phases,
+see app/models/sync.py), so a run that fails anywhere leaves the next run to send the same rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.db.session import session_scope
+from app.integrations.inventory_planner.csv_specs import Entity
+from app.integrations.sap_b1.client import SapB1Client
+from app.models.sync import IpStock, IpWarehouseState, ItemState, RunMode, SapWarehouse, StockSnapshot
+from app.sync import repository, rules, streams
+from app.sync.sinks import Sinks
+
+logger = logging.getLogger("b1bridge.sync")
+Row = dict[str, Any]
+Progress = Callable[[int], None]
+MISSING_IN_SAP = "missing_in_sap"
+
+
+@dataclass
+class Counts:
+    read: int = 0
+    changed: int = 0
+    sent: int = 0
+    skipped: int = 0
+
+
+@dataclass
+class Plan:
+    """Everything fixed for one run: routes, mappings, policies, the clock."""
+
+    run_id: str
+    mode: RunMode
+    now: datetime
+    routes: dict[str, rules.Route]
+    groups: dict[int, Any]
+    policy: str
+    zone: str
+    advanced: bool
+    dry_run: bool = False
+    held_ip: set[str] = field(default_factory=set)
+
+    @property
+    def targets(self) -> dict[str, str]:
+        """Mapped IP warehouses that receive stock this run, with their display names."""
+        return {r.ip_warehouse_id: r.ip_warehouse_name or r.ip_warehouse_id for r in self.routes.values()
+                if r.ip_warehouse_id and r.exclusion is None}
+
+
+@dataclass
+class ItemEval:
+    sku: str
+    item: Row
+    exclusion: str | None
+    held: bool
+    fields: dict[str, Any]
+    rows: list[rules.StockRow]
+    totals: dict[str, float]
+    group: int | None
+
+    @property
+    def live(self) -> bool:
+        return self.exclusion is None
+
+
+def evaluate(item: Row, plan: Plan) -> ItemEval:
+    """Apply every rule to one SAP item (pure)."""
+    group_code = _int(item.get("ItemsGroupCode"))
+    decision = rules.group_decision(group_code, plan.groups, plan.policy)
+    exclusion = rules.item_exclusion(item) or (
+        decision.exclusion if decision.exclusion == rules.GROUP_EXCLUDED else None)
+    rows = rules.stock_rows(item, plan.routes)
+    return ItemEval(str(item["ItemCode"]), item, exclusion, decision.exclusion == rules.UNMAPPED_CATEGORY,
+                    rules.variant_fields(item), rows, rules.ip_totals(rows), group_code)
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if value not in (None, "") else None
+
+
+class StockEngine:
+    def __init__(self, sap: SapB1Client, sessions: async_sessionmaker[AsyncSession], plan: Plan,
+                 sinks: Sinks, *, page_size: int, progress: Progress | None = None) -> None:
+        self.sap = sap
+        self.sessions = sessions
+        self.plan = plan
+        self.sinks = sinks
+        self.page_size = page_size
+        self.progress = progress or (lambda n: None)
+        self.counts = Counts()
+        self.seen: set[str] = set()
+
+    # --- passes -------------------------------------------------------------------------------
+
+    async def run_full(self) -> None:
+        await self._consume(streams.items(self.sap, page_size=self.page_size))
+        if not self.plan.dry_run:
+            await self._disappeared()
+
+    async def run_incremental(self, since: Any) -> None:
+        await self._consume(streams.items(self.sap, since=since, page_size=self.page_size))
+        moved = await streams.moved_item_codes(self.sap, since) - self.seen
+        logger.info("sync.stock.moved_items", extra={"count": len(moved)})
+        await self._consume(streams.items_by_code(self.sap, moved))
+
+    async def _consume(self, pages: AsyncIterator[list[Row]]) -> None:
+        async for page in pages:
+            fresh = {str(i["ItemCode"]): i for i in page if str(i["ItemCode"]) not in self.seen}
+            self.seen.update(fresh)
+            self.counts.read += len(page)
+            if fresh:
+                await self._page([evaluate(i, self.plan) for i in fresh.values()])
+            self.progress(len(page))
+
+    # --- one page -----------------------------------------------------------------------------
+
+    async def _page(self, evals: list[ItemEval]) -> None:
+        skus = [e.sku for e in evals]
+        async with session_scope(self.sessions) as session:
+            old_items = await repository.items(session, skus)
+            old_snaps = await repository.snapshots(session, skus)
+            old_ip = await repository.ip_stock(session, skus)
+            batch = _Batch(self.plan.run_id)
+            for e in evals:
+                self._snapshot(e, old_snaps, batch)
+                if e.held:
+                    self.counts.skipped += 1
+                else:
+                    self._ip_stock(e.sku, e.live, e.totals, old_ip, batch)
+                    self._variant(e, old_items.get(e.sku), batch)
+                batch.items.append(self._item_row(e))
+            if not self.plan.dry_run:
+                await batch.write(session)
+
+    def _snapshot(self, e: ItemEval, old: dict[tuple[str, str], StockSnapshot], batch: _Batch) -> None:
+        now, updated = self.plan.now, rules.sap_datetime(e.item.get("UpdateDate"), e.item.get("UpdateTime"),
+                                                         self.plan.zone)
+        present = set()
+        for r in e.rows:
+            present.add(r.sap_warehouse)
+            if r.exclusion is not None:
+                self.counts.skipped += 1
+            prev = old.get((e.sku, r.sap_warehouse))
+            if prev is not None and _same_snapshot(prev, r):
+                continue
+            self.counts.changed += 1
+            batch.snaps.append({"sku": e.sku, "sap_warehouse": r.sap_warehouse, "on_hand": r.on_hand,
+                                "committed": r.committed, "ordered": r.ordered, "available": r.available,
+                                "ip_warehouse_id": r.ip_warehouse_id, "excluded_rule": r.exclusion,
+                                "sap_updated_at": updated, "seen_at": now, "changed_at": now})
+        batch.gone.extend(k for k in old if k[0] == e.sku and k[1] not in present)
+
+    def _ip_stock(self, sku: str, live: bool, totals: dict[str, float],
+                  old: dict[tuple[str, str], IpStock], batch: _Batch) -> None:
+        known = {wh for (s, wh) in old if s == sku and wh not in self.plan.held_ip}
+        for wh in sorted(set(totals) | known):
+            prev = old.get((sku, wh))
+            value = totals.get(wh, 0.0 if live else None)
+            action = rules.stock_action(prev.sent_value if prev else None, bool(prev and prev.sent_removed),
+                                        live, value)
+            if action is None and prev is not None and prev.sap_available == (value or 0.0) and prev.live == live:
+                continue
+            batch.ips.append(self._ip_row(sku, wh, value, live, action))
+
+    def _ip_row(self, sku: str, wh: str, value: float | None, live: bool,
+                action: tuple[str, float | None] | None) -> Row:
+        row: Row = {"sku": sku, "ip_warehouse_id": wh, "sap_available": value or 0.0, "live": live,
+                    "changed_at": self.plan.now, "pending_value": None, "pending_removed": False,
+                    "pending_run_id": None}
+        if action is not None and self.plan.advanced:
+            sent = action[1] if action[0] == "stock" else None
+            self.sinks.add(Entity.variant_warehouses, rules.stock_row(sku, wh, sent, now=self.plan.now))
+            self.counts.sent += 1
+            row.update(pending_value=sent, pending_removed=sent is None, pending_run_id=self.plan.run_id)
+        return row
+
+    def _variant(self, e: ItemEval, prev: ItemState | None, batch: _Batch) -> None:
+        new_hash = rules.fields_hash(e.fields, removed=not e.live)
+        action = rules.variant_action(prev.sent_hash if prev else None, bool(prev and prev.sent_removed),
+                                      e.live, new_hash)
+        if action is None or not self.plan.advanced:
+            return
+        created = rules.sap_datetime(e.item.get("CreateDate"), None, self.plan.zone) or self.plan.now
+        self.sinks.add(Entity.variants, rules.variant_row(e.fields, created=created, now=self.plan.now,
+                                                          removed=action == "removed"))
+        self.counts.sent += 1
+        batch.pending[e.sku] = (new_hash, action == "removed")
+
+    def _item_row(self, e: ItemEval) -> Row:
+        return {"sku": e.sku, "name": e.fields["title"][:200], "barcode": e.fields.get("barcode"),
+                "group_code": e.group, "avg_price": float(e.item.get("AvgStdPrice") or 0.0),
+                "live": e.live, "excluded_rule": e.exclusion or (rules.UNMAPPED_CATEGORY if e.held else None),
+                "sap_created": str(e.item.get("CreateDate") or "")[:10] or None,
+                "sap_updated_at": rules.sap_datetime(e.item.get("UpdateDate"), e.item.get("UpdateTime"),
+                                                     self.plan.zone),
+                "seen_at": self.plan.now, "missing_since": None}
+
+    # --- what SAP no longer has ---------------------------------------------------------------
+
+    async def _disappeared(self) -> None:
+        after = ""
+        while True:
+            async with session_scope(self.sessions) as session:
+                skus = await repository.missing_skus(session, self.plan.now, after, self.page_size)
+                if not skus:
+                    return
+                await self._remove(session, skus)
+            after = skus[-1]
+
+    async def _remove(self, session: AsyncSession, skus: list[str]) -> None:
+        old_items = await repository.items(session, skus)
+        old_ip = await repository.ip_stock(session, skus)
+        old_snaps = await repository.snapshots(session, skus)
+        batch = _Batch(self.plan.run_id, gone=list(old_snaps))
+        for sku in skus:
+            item = old_items[sku]
+            self._ip_stock(sku, False, {}, old_ip, batch)
+            gone = ItemEval(sku, {"ItemCode": sku, "CreateDate": item.sap_created}, MISSING_IN_SAP, False,
+                            {"sku": sku, "title": item.name or sku, "barcode": item.barcode}, [], {},
+                            item.group_code)
+            self._variant(gone, item, batch)
+        await batch.write(session)
+        await repository.mark_missing(session, skus, self.plan.now)
+
+    # --- after the passes ---------------------------------------------------------------------
+
+    def warehouse_rows(self, states: dict[str, IpWarehouseState]) -> list[Row]:
+        """Warehouse rows for mapped IP warehouses on first sync and when their name changes."""
+        out = []
+        for wh, name in sorted(self.plan.targets.items()):
+            digest = rules.fields_hash({"name": name}, removed=False)
+            prev = states.get(wh)
+            if prev is None or prev.sent_hash != digest:
+                if self.plan.advanced:
+                    self.sinks.add(Entity.warehouses, rules.warehouse_row(wh, name, now=self.plan.now))
+                    self.counts.sent += 1
+                out.append({"ip_warehouse_id": wh, "display_name": name[:200], "sent_hash": digest,
+                            "sent_at": self.plan.now})
+        return out
+
+
+def _same_snapshot(prev: StockSnapshot, row: rules.StockRow) -> bool:
+    return (prev.on_hand, prev.committed, prev.ordered, prev.ip_warehouse_id, prev.excluded_rule) == (
+        row.on_hand, row.committed, row.ordered, row.ip_warehouse_id, row.exclusion)
+
+
+@dataclass
+class _Batch:
+    """The rows one page writes, in bulk."""
+
+    run_id: str
+    items: list[Row] = field(default_factory=list)
+    snaps: list[Row] = field(default_factory=list)
+    ips: list[Row] = field(default_factory=list)
+    gone: list[tuple[str, str]] = field(default_factory=list)
+    pending: dict[str, tuple[str, bool]] = field(default_factory=dict)
+
+    async def write(self, session: AsyncSession) -> None:
+        await repository.upsert(session, ItemState, self.items, ["sku"])
+        await repository.set_item_pending(session, self.pending, self.run_id)
+        await repository.upsert(session, StockSnapshot, self.snaps, ["sku", "sap_warehouse"])
+        await repository.upsert(session, IpStock, self.ips, ["sku", "ip_warehouse_id"])
+        await repository.delete_snapshots(session, self.gone)
+
+
+async def save_warehouses(session: AsyncSession, rows: list[Row], now: datetime) -> None:
+    values = [{"code": r["WarehouseCode"], "name": str(r.get("WarehouseName") or "")[:200],
+               "inactive": rules.yes(r.get("Inactive", "tNO")), "nettable": rules.yes(r.get("Nettable", "tYES")),
+               "drop_ship": rules.yes(r.get("DropShip", "tNO")), "seen_at": now} for r in rows]
+    await repository.upsert(session, SapWarehouse, values, ["code"])

@@ -1,0 +1,255 @@
+"""All SQL of the sync: runs, watermarks, snapshots. Bulk upserts keep a 100k-item run to a few
+hundred statements instead of a million ORM flushes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app.models.sync import (
+    IpStock,
+    IpWarehouseState,
+    ItemState,
+    PoReceipt,
+    RunStatus,
+    SapWarehouse,
+    StockSnapshot,
+    SyncRun,
+    SyncWatermark,
+)
+
+# Both PostgreSQL (asyncpg) and SQLite cap bound parameters near 32k per statement.
+_MAX_PARAMS = 30_000
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+async def upsert(session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]],
+                 keys: Sequence[str]) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE, chunked under the parameter cap."""
+    if not rows:
+        return
+    table = model.__table__  # type: ignore[attr-defined]
+    columns = list(rows[0])
+    size = max(1, _MAX_PARAMS // len(columns))
+    for start in range(0, len(rows), size):
+        stmt = _insert(session, table).values(list(rows[start:start + size]))
+        updates = {c: stmt.excluded[c] for c in columns if c not in keys}
+        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates) if updates else (
+            stmt.on_conflict_do_nothing(index_elements=list(keys)))
+        await session.exec(stmt)  # type: ignore[call-overload]
+
+
+# --- runs -------------------------------------------------------------------------------------------
+
+
+async def add_active_run(session: AsyncSession, run: SyncRun) -> bool:
+    """Insert a run holding the stream's active slot; False when another active run has it."""
+    try:
+        async with session.begin_nested():
+            session.add(run)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def active_run(session: AsyncSession, stream: str) -> SyncRun | None:
+    result = await session.exec(select(SyncRun).where(SyncRun.active_key == stream))  # type: ignore[call-overload]
+    return result.scalars().first()  # type: ignore[no-any-return]
+
+
+async def get_run(session: AsyncSession, run_id: str) -> SyncRun | None:
+    return await session.get(SyncRun, run_id)
+
+
+async def list_runs(session: AsyncSession, *, stream: str | None, before: tuple[datetime, str] | None,
+                    limit: int) -> list[SyncRun]:
+    query = select(SyncRun).order_by(SyncRun.created_at.desc(), SyncRun.id.desc())  # type: ignore[attr-defined]
+    if stream:
+        query = query.where(SyncRun.stream == stream)
+    if before is not None:
+        at, rid = before
+        query = query.where(or_(SyncRun.created_at < at, and_(SyncRun.created_at == at, SyncRun.id < rid)))
+    result = await session.exec(query.limit(limit))  # type: ignore[call-overload]
+    return list(result.scalars())
+
+
+async def last_success(session: AsyncSession, stream: str, mode: str | None = None) -> SyncRun | None:
+    query = select(SyncRun).where(SyncRun.stream == stream, SyncRun.status == RunStatus.succeeded)
+    if mode:
+        query = query.where(SyncRun.mode == mode)
+    query = query.order_by(SyncRun.finished_at.desc()).limit(1)  # type: ignore[union-attr]
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return result.scalars().first()  # type: ignore[no-any-return]
+
+
+# --- watermarks -------------------------------------------------------------------------------------
+
+
+async def watermark(session: AsyncSession, stream: str) -> datetime | None:
+    row = await session.get(SyncWatermark, stream)
+    return row.value if row else None
+
+
+async def set_watermark(session: AsyncSession, stream: str, value: datetime, now: datetime) -> None:
+    await upsert(session, SyncWatermark, [{"stream": stream, "value": value, "updated_at": now}], ["stream"])
+
+
+# --- snapshots --------------------------------------------------------------------------------------
+
+
+async def _by_skus(session: AsyncSession, model: Any, skus: Sequence[str]) -> list[Any]:
+    result = await session.exec(select(model).where(model.sku.in_(list(skus))))  # type: ignore[call-overload]
+    return list(result.scalars())
+
+
+async def items(session: AsyncSession, skus: Sequence[str]) -> dict[str, ItemState]:
+    return {row.sku: row for row in await _by_skus(session, ItemState, skus)}
+
+
+async def snapshots(session: AsyncSession, skus: Sequence[str]) -> dict[tuple[str, str], StockSnapshot]:
+    return {(r.sku, r.sap_warehouse): r for r in await _by_skus(session, StockSnapshot, skus)}
+
+
+async def ip_stock(session: AsyncSession, skus: Sequence[str]) -> dict[tuple[str, str], IpStock]:
+    return {(r.sku, r.ip_warehouse_id): r for r in await _by_skus(session, IpStock, skus)}
+
+
+async def delete_snapshots(session: AsyncSession, keys: Iterable[tuple[str, str]]) -> None:
+    for sku, code in keys:
+        row = await session.get(StockSnapshot, (sku, code))
+        if row is not None:
+            await session.delete(row)
+
+
+async def missing_skus(session: AsyncSession, seen_before: datetime, after: str, limit: int) -> list[str]:
+    """Items a full run did not see (so SAP deleted them), key-set paged by SKU."""
+    query = (select(ItemState.sku).where(ItemState.seen_at < seen_before, ItemState.sku > after)
+             .order_by(ItemState.sku).limit(limit))
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return list(result.scalars())
+
+
+async def promote_pending(session: AsyncSession, run_id: str, now: datetime, files: dict[str, str]) -> None:
+    """Second phase: what the run queued is now what IP was sent."""
+    await session.exec(update(IpStock).where(IpStock.pending_run_id == run_id).values(  # type: ignore[call-overload]
+        sent_value=IpStock.pending_value, sent_removed=IpStock.pending_removed, sent_at=now,
+        sent_file=files.get("variant-warehouses"), pending_run_id=None))
+    await session.exec(update(ItemState).where(ItemState.pending_run_id == run_id).values(  # type: ignore[call-overload]
+        sent_hash=ItemState.pending_hash, sent_removed=ItemState.pending_removed, sent_at=now,
+        pending_run_id=None))
+
+
+async def set_item_pending(session: AsyncSession, pending: dict[str, tuple[str, bool]], run_id: str) -> None:
+    """Variant rows this run spooled (executemany: one round trip for the page)."""
+    if not pending:
+        return
+    table = ItemState.__table__  # type: ignore[attr-defined]
+    stmt = (update(table).where(table.c.sku == bindparam("k"))
+            .values(pending_hash=bindparam("h"), pending_removed=bindparam("r"), pending_run_id=run_id))
+    await session.execute(stmt, [{"k": k, "h": h, "r": r} for k, (h, r) in pending.items()])
+
+
+async def mark_missing(session: AsyncSession, skus: Sequence[str], now: datetime) -> None:
+    await session.exec(update(ItemState).where(ItemState.sku.in_(list(skus)),  # type: ignore[call-overload, attr-defined]
+                                               ItemState.missing_since.is_(None))  # type: ignore[union-attr]
+                       .values(missing_since=now, live=False, excluded_rule="missing_in_sap"))
+
+
+async def sap_warehouses(session: AsyncSession) -> list[SapWarehouse]:
+    result = await session.exec(select(SapWarehouse).order_by(SapWarehouse.code))  # type: ignore[call-overload]
+    return list(result.scalars())
+
+
+async def warehouse_states(session: AsyncSession) -> dict[str, IpWarehouseState]:
+    result = await session.exec(select(IpWarehouseState))  # type: ignore[call-overload]
+    return {r.ip_warehouse_id: r for r in result.scalars()}
+
+
+async def warehouse_totals(session: AsyncSession) -> list[tuple[str, str | None, float, int]]:
+    """(SAP warehouse, exclusion, positive available, SKUs with stock) over the current snapshot."""
+    query = (select(StockSnapshot.sap_warehouse, StockSnapshot.excluded_rule,
+                    func.sum(StockSnapshot.available), func.count())
+             .where(StockSnapshot.available > 0)
+             .group_by(StockSnapshot.sap_warehouse, StockSnapshot.excluded_rule))
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return [(r[0], r[1], float(r[2] or 0), int(r[3])) for r in result.all()]
+
+
+async def sample_skus(session: AsyncSession, sap_warehouse: str, limit: int = 10) -> list[str]:
+    query = (select(StockSnapshot.sku).where(StockSnapshot.sap_warehouse == sap_warehouse,
+                                             StockSnapshot.available > 0)
+             .order_by(StockSnapshot.available.desc()).limit(limit))  # type: ignore[attr-defined]
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return list(result.scalars())
+
+
+async def group_counts(session: AsyncSession) -> dict[int | None, int]:
+    query = (select(ItemState.group_code, func.count()).where(ItemState.missing_since.is_(None))  # type: ignore[union-attr]
+             .group_by(ItemState.group_code))
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return {r[0]: int(r[1]) for r in result.all()}
+
+
+async def item_page(session: AsyncSession, after: str, limit: int) -> list[ItemState]:
+    query = select(ItemState).where(ItemState.sku > after).order_by(ItemState.sku).limit(limit)
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return list(result.scalars())
+
+
+async def ip_stock_page(session: AsyncSession, after: tuple[str, str], limit: int) -> list[IpStock]:
+    sku, wh = after
+    query = (select(IpStock).where(or_(IpStock.sku > sku, and_(IpStock.sku == sku, IpStock.ip_warehouse_id > wh)))
+             .order_by(IpStock.sku, IpStock.ip_warehouse_id).limit(limit))
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return list(result.scalars())
+
+
+async def receipts(session: AsyncSession, po_id: str) -> dict[str, PoReceipt]:
+    result = await session.exec(select(PoReceipt).where(PoReceipt.ip_po_id == po_id))  # type: ignore[call-overload]
+    return {r.ip_line_id: r for r in result.scalars()}
+
+
+async def last_run(session: AsyncSession, stream: str) -> SyncRun | None:
+    query = select(SyncRun).where(SyncRun.stream == stream).order_by(SyncRun.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return result.scalars().first()  # type: ignore[no-any-return]
+
+
+async def set_ip_view(session: AsyncSession, removed_by_sku: dict[str, bool], stock: list[dict[str, Any]],
+                      now: datetime) -> None:
+    """IP's own figures (reconcile), written with executemany updates: rows IP has that we never
+    sent are not ours to create."""
+    items_t, stock_t = ItemState.__table__, IpStock.__table__  # type: ignore[attr-defined]
+    if removed_by_sku:
+        stmt = (update(items_t).where(items_t.c.sku == bindparam("k"))
+                .values(ip_removed=bindparam("r"), ip_seen_at=now))
+        await session.execute(stmt, [{"k": k, "r": r} for k, r in removed_by_sku.items()])
+    if stock:
+        stmt = (update(stock_t).where(stock_t.c.sku == bindparam("k"), stock_t.c.ip_warehouse_id == bindparam("w"))
+                .values(ip_in_stock=bindparam("v"), ip_seen_at=now))
+        await session.execute(stmt, [{"k": s["sku"], "w": s["wh"], "v": s["in_stock"]} for s in stock])
+
+
+async def sku_index(session: AsyncSession) -> dict[str, tuple[bool, datetime | None]]:
+    query = select(ItemState.sku, ItemState.live, ItemState.sent_at).where(ItemState.missing_since.is_(None))  # type: ignore[union-attr]
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return {r[0]: (bool(r[1]), r[2]) for r in result.all()}
+
+
+async def first_run(session: AsyncSession, stream: str) -> SyncRun | None:
+    query = select(SyncRun).where(SyncRun.stream == stream).order_by(SyncRun.created_at).limit(1)  # type: ignore[arg-type]
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return result.scalars().first()  # type: ignore[no-any-return]
