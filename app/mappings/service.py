@@ -186,9 +186,9 @@ async def import_rows(session: AsyncSession, kind: MappingKind, raw_rows: list[d
                       actor: str, dry_run: bool) -> ImportReport:
     """Validate every row, then apply all of them or none (upsert by natural key)."""
     spec = SPECS[kind]
-    parsed = importer.validate(spec.row_schema, raw_rows)
     existing = {getattr(row, spec.key): _snapshot(spec, row) for row in await list_mappings(session, kind)}
-    finals = _merge(spec, parsed, existing)
+    parsed = importer.validate(spec.row_schema, [_over_current(spec, raw, existing) for raw in raw_rows])
+    finals = _merge(spec, parsed)
     if kind is MappingKind.warehouses:
         _check_file_links(parsed, finals, existing)
     report = _report(spec, parsed, finals, existing, dry_run=dry_run)
@@ -204,9 +204,19 @@ async def import_rows(session: AsyncSession, kind: MappingKind, raw_rows: list[d
     return report
 
 
-def _merge(spec: KindSpec, parsed: list[ParsedRow], existing: dict[Any, dict[str, Any]]
-           ) -> dict[int, dict[str, Any]]:
-    """Each valid row's final values: the row's given fields over the current row (or the defaults)."""
+def _over_current(spec: KindSpec, raw: dict[str, Any], existing: dict[Any, dict[str, Any]]) -> dict[str, Any]:
+    """Upsert: a row for an existing key only needs the fields it changes; the rest are the current ones."""
+    if raw.get(spec.key) is None:
+        return raw
+    try:
+        current = existing.get(_key(spec.kind, raw[spec.key]))
+    except (TypeError, ValueError):
+        return raw  # an unreadable key: the row's validation reports it
+    return {**current, **raw} if current else raw
+
+
+def _merge(spec: KindSpec, parsed: list[ParsedRow]) -> dict[int, dict[str, Any]]:
+    """Each valid row's final values by row number; a key given twice is an error on the later row."""
     finals: dict[int, dict[str, Any]] = {}
     seen: dict[Any, int] = {}
     for row in parsed:
@@ -217,9 +227,7 @@ def _merge(spec: KindSpec, parsed: list[ParsedRow], existing: dict[Any, dict[str
             row.errors.append(RowError(field=spec.key, message=f"{key} is also on row {seen[key]}"))
             continue
         seen[key] = row.number
-        current = existing.get(key)
-        given = row.model.model_dump(include=row.model.model_fields_set | {spec.key})
-        finals[row.number] = {**current, **given} if current else row.model.model_dump()
+        finals[row.number] = {name: _plain(value) for name, value in row.model.model_dump().items()}
     return finals
 
 
