@@ -80,8 +80,6 @@ def worker_settings(settings: Settings | None = None, **overrides: Any) -> dict[
     telemetry.setup(settings)
     redis: RedisSettings = redis_kit.redis_settings(settings)
     values: dict[str, Any] = {
-        "functions": functions(),
-        "cron_jobs": cron_jobs(settings),
         "redis_settings": redis,
         "queue_name": redis_kit.queue_name(settings),
         "on_startup": startup,
@@ -94,4 +92,8 @@ def worker_settings(settings: Settings | None = None, **overrides: Any) -> dict[
         "health_check_key": redis_kit.key(settings, "arq", "health"),
     }
     values.update(overrides)
+    if "functions" not in values:
+        values["functions"] = functions()
+    if "cron_jobs" not in values:
+        values["cron_jobs"] = cron_jobs(settings)
     return values
