@@ -19,7 +19,7 @@ from enum import StrEnum
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote as urlquote
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 from opentelemetry import trace
@@ -222,10 +222,13 @@ class SapB1Client:
         return {"Prefer": f"odata.maxpagesize={page_size or self.page_size}"}
 
     def _resolve(self, link: str) -> str:
-        """nextLinks come relative to the root (`Items?$skip=20`) or absolute (`/b1s/v1/...`)."""
+        """nextLinks come relative to the root (`Items?$skip=20`) or absolute (`/b1s/v1/...`).
+        A full URL naming another host (a node's internal name behind the load balancer) is
+        re-rooted on ours: the session cookie only ever goes to the configured Service Layer."""
         url = urljoin(self.root, link)
-        if urlsplit(url)[:2] != self._origin:  # never send the session to another host
-            raise SapUnavailable(f"nextLink leaves the Service Layer: {link[:200]}")
+        parts = urlsplit(url)
+        if parts[:2] != self._origin:
+            url = urlunsplit((*self._origin, parts.path, parts.query, ""))
         return url
 
     async def iter_pages(self, path: str, params: Params | None = None, *,
