@@ -144,3 +144,12 @@ async def wait_for(predicate: Any, timeout: float = 20) -> None:
         if asyncio.get_running_loop().time() > deadline:
             raise AssertionError("condition not met in time")
         await asyncio.sleep(0.05)
+
+
+async def api_key(runtime: Runtime, scope: str = "write") -> dict[str, str]:
+    from app.auth import service as auth_service
+    from app.models.api_key import Scope
+
+    async with session_scope(runtime.sessionmaker) as session:
+        _, plain = await auth_service.create_key(session, name=f"e2e-{scope}", scope=Scope(scope))
+    return {"Authorization": f"Bearer {plain}"}
