@@ -33,7 +33,7 @@ router = APIRouter(prefix="/mappings", tags=["mappings"])
 
 W, G, V = MappingKind.warehouses, MappingKind.item_groups, MappingKind.vendors
 WarehouseCode = Annotated[str, Path(max_length=8, description="SAP WarehouseCode")]
-GroupCode = Annotated[int, Path(ge=1, description="SAP ItmsGrpCod")]
+GroupCode = Annotated[int, Path(ge=1, le=2_147_483_647, description="SAP ItmsGrpCod")]
 # `:path` because IP vendor names may contain slashes.
 IpVendor = Annotated[str, Path(max_length=200, description="The vendor as IP sends it")]
 
