@@ -64,8 +64,8 @@ async def _warehouse_findings(session: AsyncSession) -> dict[str, list[Finding]]
         stocks.append(detectors.WarehouseStock(code, exclusion, total, skus, sample))
     warehouses = [rules.Warehouse(w.code, w.name, w.inactive, w.nettable, w.drop_ship)
                   for w in await repository.sap_warehouses(session)]
-    conflicts = rules.conflicts(rules.resolve_routes(warehouses, await mapping_service.warehouse_map(session))
-                                .values()) if warehouses else {}
+    mappings = await mapping_service.warehouse_map(session)
+    conflicts = rules.conflicts(rules.route(w, mappings.get(w.code)) for w in warehouses)
     return {"UNMAPPED_WAREHOUSE": detectors.unmapped_warehouses(stocks),
             "NON_NETTABLE_STOCK": detectors.non_nettable_stock(stocks),
             "WAREHOUSE_MAPPING_CONFLICT": detectors.mapping_conflicts(conflicts)}
