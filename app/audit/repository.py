@@ -1,6 +1,10 @@
 from __future__ import annotations
 
-from sqlmodel import select
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import and_, or_
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.audit import AuditEntry
@@ -12,17 +16,14 @@ async def add(session: AsyncSession, entry: AuditEntry) -> AuditEntry:
     return entry
 
 
-async def for_entity(session: AsyncSession, entity_type: str, entity_id: str) -> list[AuditEntry]:
-    statement = (
-        select(AuditEntry)
-        .where(AuditEntry.entity_type == entity_type, AuditEntry.entity_id == entity_id)
-        .order_by(AuditEntry.at)  # type: ignore[arg-type]
-    )
-    return list((await session.exec(statement)).all())
-
-
-async def recent(session: AsyncSession, *, limit: int, entity_type: str | None = None) -> list[AuditEntry]:
-    statement = select(AuditEntry).order_by(AuditEntry.at.desc()).limit(limit)  # type: ignore[attr-defined]
-    if entity_type:
-        statement = statement.where(AuditEntry.entity_type == entity_type)
-    return list((await session.exec(statement)).all())
+async def page(session: AsyncSession, *, entity_type: str | None, entity_id: str | None,
+                actor: str | None, after: tuple[datetime, str] | None, limit: int) -> Sequence[AuditEntry]:
+    at, ident = col(AuditEntry.at), col(AuditEntry.id)
+    statement = select(AuditEntry).order_by(at.desc(), ident.desc()).limit(limit)
+    for column, value in ((AuditEntry.entity_type, entity_type), (AuditEntry.entity_id, entity_id),
+                          (AuditEntry.actor, actor)):
+        if value is not None:
+            statement = statement.where(col(column) == value)
+    if after is not None:
+        statement = statement.where(or_(at < after[0], and_(at == after[0], ident < after[1])))
+    return (await session.exec(statement)).all()

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import AfterValidator, BaseModel, ConfigDict
-from sqlalchemy import and_, or_
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.audit import repository
 from app.auth.deps import AdminDep
 from app.db.session import SessionDep
 from app.errors import BadRequest
 from app.kit.pagination import decode_cursor, encode_cursor
 from app.kit.time import as_utc
-from app.models.audit import AuditEntry
 
 router = APIRouter(prefix="/audit", tags=["audit"])
 
@@ -42,20 +38,6 @@ class AuditPageOut(BaseModel):
     next_cursor: str | None
 
 
-# This query belongs in app/audit/repository.py (owned by the foundation); it lives here until moved.
-async def _page(session: AsyncSession, *, entity_type: str | None, entity_id: str | None,
-                actor: str | None, after: tuple[datetime, str] | None, limit: int) -> Sequence[AuditEntry]:
-    at, ident = col(AuditEntry.at), col(AuditEntry.id)
-    statement = select(AuditEntry).order_by(at.desc(), ident.desc()).limit(limit)
-    for column, value in ((AuditEntry.entity_type, entity_type), (AuditEntry.entity_id, entity_id),
-                          (AuditEntry.actor, actor)):
-        if value is not None:
-            statement = statement.where(col(column) == value)
-    if after is not None:
-        statement = statement.where(or_(at < after[0], and_(at == after[0], ident < after[1])))
-    return (await session.exec(statement)).all()
-
-
 def _position(cursor: str) -> tuple[datetime, str]:
     values = decode_cursor(cursor)
     try:
@@ -74,7 +56,7 @@ async def list_audit(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> AuditPageOut:
-    rows = await _page(session, entity_type=entity_type, entity_id=entity_id, actor=actor,
+    rows = await repository.page(session, entity_type=entity_type, entity_id=entity_id, actor=actor,
                        after=_position(cursor) if cursor else None, limit=limit + 1)
     items = rows[:limit]
     next_cursor = (encode_cursor({"t": as_utc(items[-1].at).isoformat(), "id": items[-1].id})

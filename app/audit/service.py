@@ -35,6 +35,3 @@ async def record(
     )
     return await repository.add(session, entry)
 
-
-async def history(session: AsyncSession, entity_type: str, entity_id: str) -> list[AuditEntry]:
-    return await repository.for_entity(session, entity_type, entity_id)
