@@ -14,19 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from app.errors import ExternalError
+from app.kit.redact import redact
 
-_SENSITIVE = re.compile(r"(pass(word)?|secret|token|cookie|b1session|authorization)", re.IGNORECASE)
 _MAX_BODY_CHARS = 4000
-
-
-def redact(value: Any) -> Any:
-    """A copy of a request body safe for logs, spans and evidence: no password, no session."""
-    if isinstance(value, dict):
-        return {k: "***" if isinstance(k, str) and _SENSITIVE.search(k) else redact(v)
-                for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [redact(v) for v in value]
-    return value
 
 
 @dataclass(frozen=True, slots=True)
