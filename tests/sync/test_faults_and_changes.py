@@ -106,3 +106,15 @@ async def test_conflicting_mappings_hold_the_ip_warehouse(world: World) -> None:
     assert outcome is not None and outcome.ok
     assert "variant-warehouses" not in outcome.sinks.counts
     assert ("WAREHOUSE_MAPPING_CONFLICT", "ip_warehouse=X") in await open_exceptions(world)
+
+
+async def test_dry_run_changes_nothing(world: World) -> None:
+    await add_mappings(world.runtime, warehouses=MAPPED, groups=GROUPS)
+    outcome = await service.run_stock(world.runtime, full=True, trigger=RunTrigger.cli, dry_run=True)
+    assert outcome is not None and outcome.ok and outcome.run is None
+    assert outcome.sinks.counts["variant-warehouses"] > 50 and outcome.sinks.samples["variants"]
+    async with session_scope(world.runtime.sessionmaker) as session:
+        assert await repository.sku_index(session) == {}
+        assert await repository.watermark(session, "stock") is None
+        assert await repository.last_run(session, "stock") is None
+    assert not list((world.runtime.settings.sync.feed_dir or world.runtime.settings.data_dir).rglob("*.csv"))

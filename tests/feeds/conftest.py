@@ -1,0 +1,1 @@
+from tests.sync.conftest import sap_config, world  # noqa: F401  (shared end-to-end fixtures)
