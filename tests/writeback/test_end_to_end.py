@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from pathlib import Path
 
 import httpx
@@ -10,7 +12,9 @@ from sqlmodel import select
 
 from app.db.session import session_scope
 from app.models.recommendation import Recommendation
+from app.models.webhook import WebhookDelivery
 from app.models.writeback import SapWrite
+from app.writeback import clients, periods
 from tests.writeback.harness import TOKEN, Stack, create_po, seed_mappings, stack
 
 pytestmark = pytest.mark.asyncio
@@ -50,3 +54,104 @@ async def test_webhook_to_sap_po_with_line_warehouses_and_ip_reference(tmp_path:
         stats = s.sap_stats()
         assert stats["documents_created"].get("PurchaseOrders") == 1
         assert not stats["duplicates_by_ext_ref"]
+
+
+async def test_a_post_whose_response_is_lost_is_adopted_not_reposted(tmp_path: Path,
+                                                                     database_url: str | None) -> None:
+    async with stack(tmp_path, database_url) as s:
+        await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
+        (a,) = s.buyable_items(1)
+        # Periods are read through POST actions, which the fault would hit too: load them first.
+        await periods.periods(clients.sap(s.runtime), max_age=3600)
+        s.set_sap_faults(commit_then_drop_rate=1.0)  # SAP commits, the worker never hears back
+        po_id = create_po(s, skus=[(a, 4)])
+        assert _deliver(s, po_id).status_code == 202
+        await s.drain()
+        (write,) = await _writes(s)
+        assert write.status == "posted" and write.operation == "create"
+        stats = s.sap_stats()
+        assert stats["documents_created"] == {"PurchaseOrders": 1} and not stats["duplicates_by_ext_ref"]
+
+
+async def test_a_worker_that_died_mid_post_leads_to_a_lookup(tmp_path: Path, database_url: str | None) -> None:
+    """The first run dies right after SAP committed (task cancelled): the attempt it left behind
+    makes the next run look the external reference up and adopt the document."""
+    from app.writeback import pipeline
+
+    async with stack(tmp_path, database_url) as s:
+        await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
+        (a,) = s.buyable_items(1)
+        po_id = create_po(s, skus=[(a, 4)])
+        _deliver(s, po_id)
+        await relay_and_ingest(s)
+        (write,) = await _writes(s)
+        sap = clients.sap(s.runtime)
+        original = sap.create
+
+        async def create_then_die(entity: str, body: dict[str, object]) -> object:
+            await original(entity, body)
+            raise asyncio.CancelledError  # the process is gone before it records anything
+
+        sap.create = create_then_die  # type: ignore[method-assign]
+        with pytest.raises(asyncio.CancelledError):
+            await pipeline.run(s.runtime, write.id)
+        sap.create = original  # type: ignore[method-assign]
+        await release_locks(s)
+        assert await pipeline.run(s.runtime, write.id) == "posted"
+        (write,) = await _writes(s)
+        assert write.operation == "adopt"
+        stats = s.sap_stats()
+        assert stats["documents_created"] == {"PurchaseOrders": 1} and not stats["duplicates_by_ext_ref"]
+
+
+async def test_lost_webhooks_are_caught_by_polling(tmp_path: Path, database_url: str | None) -> None:
+    from app.recommendations import poll
+
+    async with stack(tmp_path, database_url) as s:
+        await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
+        a, b = s.buyable_items(2)
+        first, second = create_po(s, skus=[(a, 1)]), create_po(s, skus=[(b, 2)])
+        assert await poll.poll_once(s.runtime) == 2  # no webhook was ever delivered
+        await s.drain()
+        assert sorted(r.ip_po_id for r in await _recs(s) if r.status == "posted") == sorted([first, second])
+        assert await poll.poll_once(s.runtime) >= 0  # a second pass re-reads harmlessly
+        assert len(await _recs(s)) == 2
+
+
+async def test_a_change_after_posting_updates_the_sap_document(tmp_path: Path, database_url: str | None) -> None:
+    async with stack(tmp_path, database_url) as s:
+        await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
+        (a,) = s.buyable_items(1)
+        po_id = create_po(s, skus=[(a, 4)])
+        _deliver(s, po_id)
+        await s.drain()
+        line_id = s.ip_store.get_purchase_order(po_id)["items"][0]["id"]
+        s.ip_store.edit_purchase_order(po_id, {"items": [{"id": line_id, "replenishment": 9}]})
+        _deliver(s, po_id, last_modified="2031-01-02T00:00:00Z")
+        await s.drain()
+        recs = sorted(await _recs(s), key=lambda r: r.version)
+        assert [r.version for r in recs] == [1, 2] and recs[1].status == "posted"
+        (doc,) = s.sap_store.tables["PurchaseOrders"].rows.values()
+        assert doc["DocumentLines"][0]["Quantity"] == 9
+        assert s.sap_stats()["documents_created"] == {"PurchaseOrders": 1}
+        writes = await _writes(s)
+        assert sorted(w.operation or "" for w in writes) == ["create", "update"]
+
+
+async def relay_and_ingest(s: Stack) -> None:
+    """Run everything except the write itself: the ingest job queues the write, nothing posts it."""
+    from app.recommendations import poll
+
+    async with session_scope(s.runtime.sessionmaker) as session:
+        deliveries = (await session.exec(select(WebhookDelivery))).all()
+    for delivery in deliveries:
+        for po_id in delivery.po_ids:
+            await poll.ingest_by_id(s.runtime, po_id)
+
+
+async def release_locks(s: Stack) -> None:
+    """A dead worker's leases expire; the test does not wait for that."""
+    keys = await s.runtime.redis.keys(f"{s.settings.redis_namespace}:lock:*")
+    if keys:
+        await s.runtime.redis.delete(*keys)
+    await s.runtime.redis.delete(f"{s.settings.redis_namespace}:sap:write-slots")
