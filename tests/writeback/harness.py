@@ -107,8 +107,11 @@ async def wipe(runtime: Runtime) -> None:
 
 @contextlib.contextmanager
 def emulators(sap_faults: FaultConfig | None = None, **sap: Any) -> Iterator[tuple[str, str, Any, Any]]:
-    sap_app = create_sap(EmulatorConfig(seed_ext_ref_udf=True, faults=sap_faults or FaultConfig(), **sap))
-    ip_app = create_ip(IPEmulatorConfig(sftp_port=0, seed_purchase_orders=False))  # type: ignore[call-arg]
+    config = EmulatorConfig(seed_ext_ref_udf=True, faults=sap_faults or FaultConfig(), **sap)
+    sap_app = create_sap(config)
+    # IP knows a variant for every SAP item code, so any SAP item can be ordered.
+    skus = [f"A{n:05d}" for n in range(1, config.items + 1)]
+    ip_app = create_ip(IPEmulatorConfig(sftp_port=0, seed_purchase_orders=False, skus=skus))  # type: ignore[call-arg]
     with serve(sap_app) as sap_url, serve(ip_app) as ip_url:
         yield sap_url, ip_url, sap_app.state.sap, ip_app.state.ip
 
