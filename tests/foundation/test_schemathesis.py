@@ -52,4 +52,7 @@ schema = schemathesis.openapi.from_dict(create_app().openapi())
                                  HealthCheck.function_scoped_fixture])
 def test_every_operation(case: schemathesis.Case, served: tuple[str, str]) -> None:
     base_url, key = served
-    case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, checks=CHECKS)
+    # /health/ready answers a documented 503 while a dependency (here: SAP) is down; its status and
+    # body are still checked against the schema.
+    checks = [c for c in CHECKS if c is not not_a_server_error] if case.path == "/health/ready" else CHECKS
+    case.call_and_validate(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, checks=checks)
