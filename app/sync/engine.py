@@ -8,6 +8,8 @@ see app/models/sync.py), so a run that fails anywhere leaves the next run to sen
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -87,6 +89,34 @@ def evaluate(item: Row, plan: Plan) -> ItemEval:
                     rules.variant_fields(item), rows, rules.ip_totals(rows), group_code)
 
 
+async def prefetch(pages: AsyncIterator[list[Row]], depth: int = 2) -> AsyncIterator[list[Row]]:
+    """Fetch the next SAP pages while this one is written to the database: the run then takes about
+    as long as the slower of the two, not their sum. Errors surface in order, on the consumer."""
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=depth)
+
+    async def pump() -> None:
+        try:
+            async for page in pages:
+                await queue.put(page)
+            await queue.put(_END)
+        except BaseException as exc:  # handed to the consumer, which re-raises it
+            await queue.put(exc)
+
+    task = asyncio.create_task(pump())
+    try:
+        while (item := await queue.get()) is not _END:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
+
+
+_END = object()
+
+
 def _int(value: Any) -> int | None:
     return int(value) if value not in (None, "") else None
 
@@ -117,7 +147,7 @@ class StockEngine:
         await self._consume(streams.items_by_code(self.sap, moved))
 
     async def _consume(self, pages: AsyncIterator[list[Row]]) -> None:
-        async for page in pages:
+        async for page in prefetch(pages):
             fresh = {str(i["ItemCode"]): i for i in page if str(i["ItemCode"]) not in self.seen}
             self.seen.update(fresh)
             self.counts.read += len(page)

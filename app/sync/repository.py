@@ -26,8 +26,6 @@ from app.models.sync import (
     SyncWatermark,
 )
 
-# Both PostgreSQL (asyncpg) and SQLite cap bound parameters near 32k per statement.
-_MAX_PARAMS = 30_000
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -37,18 +35,17 @@ def _insert(session: AsyncSession, table: Any) -> Any:
 
 async def upsert(session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]],
                  keys: Sequence[str]) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE, chunked under the parameter cap."""
+    """INSERT ... ON CONFLICT (keys) DO UPDATE as one executemany: the statement is compiled once
+    and cached (a multi-VALUES literal would be recompiled for every batch, which dominated runs)."""
     if not rows:
         return
     table = model.__table__  # type: ignore[attr-defined]
     columns = list(rows[0])
-    size = max(1, _MAX_PARAMS // len(columns))
-    for start in range(0, len(rows), size):
-        stmt = _insert(session, table).values(list(rows[start:start + size]))
-        updates = {c: stmt.excluded[c] for c in columns if c not in keys}
-        stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates) if updates else (
-            stmt.on_conflict_do_nothing(index_elements=list(keys)))
-        await session.exec(stmt)  # type: ignore[call-overload]
+    stmt = _insert(session, table)
+    updates = {c: stmt.excluded[c] for c in columns if c not in keys}
+    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates) if updates else (
+        stmt.on_conflict_do_nothing(index_elements=list(keys)))
+    await session.execute(stmt, list(rows))
 
 
 # --- runs -------------------------------------------------------------------------------------------

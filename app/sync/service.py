@@ -121,8 +121,10 @@ class Outcome:
 async def run_stock(runtime: Runtime, *, run_id: str | None = None, full: bool = False,
                     trigger: RunTrigger = RunTrigger.schedule, dry_run: bool = False,
                     progress: Callable[[int], None] | None = None,
-                    total: Callable[[int | None], None] | None = None) -> Outcome | None:
-    """Run one stock sync. None when another run is already active (nothing to do)."""
+                    total: Callable[[int | None], None] | None = None, detect: bool = True) -> Outcome | None:
+    """Run one stock sync. None when another run is already active (nothing to do).
+
+    `detect=False` leaves the detectors to their own scheduled job (the benchmark times the sync alone)."""
     if dry_run:
         return await _execute(runtime, None, full=full, dry_run=True, progress=progress, total=total)
     run = await _claim(runtime, run_id, full=full, trigger=trigger)
@@ -137,7 +139,7 @@ async def run_stock(runtime: Runtime, *, run_id: str | None = None, full: bool =
         return None
     try:
         return await _execute(runtime, run, full=run.mode == RunMode.full, dry_run=False,
-                              progress=progress, total=total)
+                              progress=progress, total=total, detect=detect)
     finally:
         await lock.release()
 
@@ -174,7 +176,7 @@ async def _close(runtime: Runtime, run_id: str, status: RunStatus, *, error: str
 
 async def _execute(runtime: Runtime, run: SyncRun | None, *, full: bool, dry_run: bool,
                    progress: Callable[[int], None] | None,
-                   total: Callable[[int | None], None] | None) -> Outcome:
+                   total: Callable[[int | None], None] | None, detect: bool = True) -> Outcome:
     settings = runtime.settings
     sinks = Sinks(None if dry_run else feed_dir(settings) / "outgoing")
     counts = Counts()
@@ -198,10 +200,12 @@ async def _execute(runtime: Runtime, run: SyncRun | None, *, full: bool, dry_run
         logger.exception("sync.stock.failed", extra={"run_id": run.id if run else None})
         closed = await _close(runtime, run.id, RunStatus.failed, error=f"{type(exc).__name__}: {exc}",
                               counts=counts) if run else None
-        await _after(runtime)
+        if detect:
+            await _after(runtime)
         return Outcome(closed, counts, sinks, error=f"{type(exc).__name__}: {exc}")
     closed = await _close(runtime, run.id, RunStatus.succeeded, counts=counts, files=files)
-    await _after(runtime)
+    if detect:
+        await _after(runtime)
     return Outcome(closed, counts, sinks)
 
 

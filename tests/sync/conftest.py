@@ -71,7 +71,7 @@ async def world(settings: Settings, clean: None, tmp_path: Path, sap_config: Emu
                           attempts=1, backoff_seconds=0.01)
         runtime = Runtime.build(world_settings(settings, sap_url, ip_url, info["port"], tmp_path / "feeds"))
         try:
-            yield World(sap_url, sap_app.state.store if hasattr(sap_app.state, "store") else None, ip_url,
+            yield World(sap_url, sap_app.state.sap, ip_url,
                         ip_app.state.ip, sftp, runtime)
         finally:
             await runtime.close()

@@ -67,6 +67,7 @@ async def test_rows_changed_during_a_paged_read_are_not_lost(world: World) -> No
                        json={"ItemCode": last, "WarehouseCode": "01", "InStock": 4242, "Committed": 0}, timeout=5)
         pages.append(n)
 
+    world.runtime.settings.sync.page_size = 5  # many pages, so the change lands beyond the read-ahead
     outcome = await service.run_stock(world.runtime, full=True, trigger=RunTrigger.cli, progress=during)
     assert outcome is not None and outcome.ok
     async with session_scope(world.runtime.sessionmaker) as session:

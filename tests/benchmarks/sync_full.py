@@ -1,0 +1,145 @@
+"""Benchmark: full stock sync from the SAP emulator to files, against a bare-httpx baseline.
+
+    .venv/bin/python -m tests.benchmarks.sync_full [--items 100000] [--small 10000]
+
+Prints figures only (no asserts): full-sync time vs raw transfer of the same pages in the same run
+(target <= 1.3x), peak RSS growth from --small to --items (target <= 1.3x, <= 300 MB), and an
+incremental run with 1 % of items changed (target <= 5 % of the full time). Each size runs in a
+fresh subprocess so peak RSS is that size's own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+PAGE = 500
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _raw_transfer(base: str) -> float:
+    """Bare httpx, key-set paging of the same Items pages the sync reads."""
+    from app.sync.streams import ITEM_SELECT
+
+    started = time.perf_counter()
+    async with httpx.AsyncClient(base_url=base, timeout=60) as http:
+        login = await http.post("/b1s/v2/Login", json={"CompanyDB": "SBODEMOUS", "UserName": "manager",
+                                                        "Password": "demo-password"})
+        cookie = {"Cookie": f"B1SESSION={login.json()['SessionId']}", "Prefer": f"odata.maxpagesize={PAGE}"}
+        last = None
+        while True:
+            params = {"$select": ",".join(ITEM_SELECT), "$orderby": "ItemCode", "$top": str(PAGE)}
+            if last:
+                params["$filter"] = f"ItemCode gt '{last}'"
+            rows = (await http.get("/b1s/v2/Items", params=params, headers=cookie)).json()["value"]
+            if not rows:
+                break
+            last = rows[-1]["ItemCode"]
+    return time.perf_counter() - started
+
+
+async def _one_size(items: int) -> dict[str, Any]:
+    from app.config import InventoryPlannerSettings, SapB1Settings, Settings, SyncSettings
+    from app.db import migrate
+    from app.db.session import session_scope
+    from app.emulators.sap_b1 import EmulatorConfig
+    from app.emulators.sap_b1 import create_app as create_sap
+    from app.models.mapping import ItemGroupMapping, WarehouseMapping
+    from app.models.sync import RunTrigger
+    from app.runtime import Runtime
+    from app.sync import monitor, service
+    from tests.support.server import serve
+
+    data = Path(tempfile.mkdtemp(prefix="b1b-bench-"))
+    sap_app = create_sap(EmulatorConfig(items=items, warehouses=5, seed=3))
+    with serve(sap_app) as url:
+        settings = Settings(B1BRIDGE_DATA_DIR=data, DATABASE_URL=os.environ.get("DATABASE_URL"),
+                            REDIS_URL=os.environ.get("REDIS_URL"), B1BRIDGE_REDIS_NAMESPACE=f"bench{items}",
+                            sap=SapB1Settings(base_url=f"{url}/b1s/v2", page_size=PAGE, timeout_seconds=120),
+                            ip=InventoryPlannerSettings(feed_mode="advanced"),
+                            sync=SyncSettings(page_size=PAGE, feed_dir=data / "feeds"))  # type: ignore[call-arg]
+        await asyncio.to_thread(migrate.upgrade, settings)  # alembic runs its own event loop
+        runtime = Runtime.build(settings)
+        async with session_scope(runtime.sessionmaker) as session:
+            for code in ("01", "02", "03"):
+                session.add(WarehouseMapping(sap_warehouse_code=code, ip_warehouse_id=code))
+            for g in range(100, 108):
+                session.add(ItemGroupMapping(sap_group_code=g, ip_category=f"c{g}"))
+        raw = await _raw_transfer(url)
+        started = time.perf_counter()
+        full = await service.run_stock(runtime, full=True, trigger=RunTrigger.cli, detect=False)
+        full_s = time.perf_counter() - started
+        assert full is not None and full.ok, full and full.error
+        rss_full = _rss_mb()
+        store = sap_app.state.sap
+        changed = _change(store, items // 100)
+        started = time.perf_counter()
+        inc = await service.run_stock(runtime, trigger=RunTrigger.cli, detect=False)
+        inc_s = time.perf_counter() - started
+        assert inc is not None and inc.ok, inc and inc.error
+        started = time.perf_counter()
+        async with session_scope(runtime.sessionmaker) as session:
+            await monitor.detect(session, runtime.settings)
+        detect_s = time.perf_counter() - started
+        await runtime.close()
+    return {"items": items, "raw_s": round(raw, 2), "full_s": round(full_s, 2), "ratio": round(full_s / raw, 2),
+            "rows_sent": full.counts.sent, "peak_rss_mb": round(rss_full, 1), "changed": changed,
+            "incremental_s": round(inc_s, 2), "incremental_sent": inc.counts.sent,
+            "incremental_pct_of_full": round(100 * inc_s / full_s, 1), "detectors_s": round(detect_s, 2),
+            "rss_end_mb": round(_rss_mb(), 1)}
+
+
+def _change(store: Any, count: int) -> int:
+    """Change 1 % of items the way SAP does: a master-data edit moves UpdateDate."""
+    codes = [f"A{i:05d}" for i in range(1, count * 100 + 1, 100)][:count]
+    for code in codes:
+        store.set_stock(code, "01", in_stock=9999.0)
+        item = store.item(code)
+        item["UpdateDate"], item["UpdateTime"] = store.stamp()
+    return len(codes)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(asyncio.run(_one_size(args.one))))
+        return
+    results = []
+    for size in (args.small, args.items):
+        out = subprocess.run([sys.executable, "-m", "tests.benchmarks.sync_full", "--one", str(size)],
+                             capture_output=True, text=True, check=False)
+        if out.returncode:
+            print(out.stderr[-3000:])
+            raise SystemExit(out.returncode)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    for r in results:
+        print(f"{r['items']:>7} items x 5 whs: raw {r['raw_s']}s, full sync {r['full_s']}s "
+              f"({r['ratio']}x raw, target <= 1.3x), rows sent {r['rows_sent']}, peak RSS {r['peak_rss_mb']} MB; "
+              f"incremental ({r['changed']} changed) {r['incremental_s']}s = {r['incremental_pct_of_full']}% "
+              f"of full (target <= 5%), rows sent {r['incremental_sent']}; detectors pass {r['detectors_s']}s "
+              f"(peak RSS after it {r['rss_end_mb']} MB)")
+    small, big = results
+    print(f"peak RSS growth {small['items']} -> {big['items']}: {round(big['peak_rss_mb'] / small['peak_rss_mb'], 2)}x "
+          f"(target <= 1.3x, <= 300 MB)")
+
+
+if __name__ == "__main__":
+    main()
