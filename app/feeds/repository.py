@@ -19,12 +19,18 @@ async def add(session: AsyncSession, row: object) -> None:
 
 async def queued(session: AsyncSession, limit: int = 200) -> list[FeedDelivery]:
     """Oldest first, and within a run in dependency order (warehouses, variants, stock)."""
-    query = (select(FeedDelivery).where(col(FeedDelivery.status) == DeliveryStatus.queued)
-             .order_by(col(FeedDelivery.created_at), col(FeedDelivery.ordinal)).limit(limit))
+    query = (
+        select(FeedDelivery)
+        .where(col(FeedDelivery.status) == DeliveryStatus.queued)
+        .order_by(col(FeedDelivery.created_at), col(FeedDelivery.ordinal))
+        .limit(limit)
+    )
     return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
 
 
-async def count(session: AsyncSession, *, status: DeliveryStatus, created_before: datetime | None = None) -> int:
+async def count(
+    session: AsyncSession, *, status: DeliveryStatus, created_before: datetime | None = None
+) -> int:
     query = select(func.count()).select_from(FeedDelivery).where(col(FeedDelivery.status) == status)
     if created_before is not None:
         query = query.where(col(FeedDelivery.created_at) < created_before)
@@ -32,7 +38,9 @@ async def count(session: AsyncSession, *, status: DeliveryStatus, created_before
 
 
 async def recent(session: AsyncSession, limit: int) -> list[FeedDelivery]:
-    query = select(FeedDelivery).order_by(col(FeedDelivery.created_at).desc(), col(FeedDelivery.ordinal).desc())
+    query = select(FeedDelivery).order_by(
+        col(FeedDelivery.created_at).desc(), col(FeedDelivery.ordinal).desc()
+    )
     return list((await session.exec(query.limit(limit))).scalars())  # type: ignore[call-overload]
 
 
@@ -50,10 +58,18 @@ async def snapshot(session: AsyncSession, ip_warehouse_id: str) -> StarterSnapsh
     return await session.get(StarterSnapshot, ip_warehouse_id)
 
 
-async def starter_rows(session: AsyncSession, ip_warehouse_id: str, after: str, limit: int
-                       ) -> list[tuple[IpStock, ItemState]]:
-    query = (select(IpStock, ItemState).join(ItemState, col(ItemState.sku) == col(IpStock.sku))
-             .where(col(IpStock.ip_warehouse_id) == ip_warehouse_id, col(IpStock.live).is_(True),
-                    col(IpStock.sku) > after)
-             .order_by(col(IpStock.sku)).limit(limit))
+async def starter_rows(
+    session: AsyncSession, ip_warehouse_id: str, after: str, limit: int
+) -> list[tuple[IpStock, ItemState]]:
+    query = (
+        select(IpStock, ItemState)
+        .join(ItemState, col(ItemState.sku) == col(IpStock.sku))
+        .where(
+            col(IpStock.ip_warehouse_id) == ip_warehouse_id,
+            col(IpStock.live).is_(True),
+            col(IpStock.sku) > after,
+        )
+        .order_by(col(IpStock.sku))
+        .limit(limit)
+    )
     return [(r[0], r[1]) for r in (await session.exec(query)).all()]  # type: ignore[call-overload]

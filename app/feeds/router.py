@@ -26,10 +26,19 @@ def _out(row: StarterConnector) -> ConnectorOut:
     return out
 
 
-@router.api_route("/starter/{connector}/products.csv", methods=["GET", "HEAD"], include_in_schema=True,
-                  response_class=FileResponse, summary="Starter CSV products file (IP fetches this)")
-async def starter_products(connector: str, request: Request, session: SessionDep,
-                           credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]) -> Response:
+@router.api_route(
+    "/starter/{connector}/products.csv",
+    methods=["GET", "HEAD"],
+    include_in_schema=True,
+    response_class=FileResponse,
+    summary="Starter CSV products file (IP fetches this)",
+)
+async def starter_products(
+    connector: str,
+    request: Request,
+    session: SessionDep,
+    credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
+) -> Response:
     if credentials is None:
         return Response(status_code=status.HTTP_401_UNAUTHORIZED, headers=CHALLENGE)
     found = await service.authenticate(session, connector, credentials.username, credentials.password)
@@ -41,8 +50,13 @@ async def starter_products(connector: str, request: Request, session: SessionDep
     headers = {"ETag": served.etag, "Last-Modified": served.last_modified_http, "Cache-Control": "no-cache"}
     if served.not_modified(request.headers.get("if-none-match"), request.headers.get("if-modified-since")):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return FileResponse(served.path, media_type="text/csv; charset=utf-8", headers=headers,
-                        filename="products.csv", content_disposition_type="inline")
+    return FileResponse(
+        served.path,
+        media_type="text/csv; charset=utf-8",
+        headers=headers,
+        filename="products.csv",
+        content_disposition_type="inline",
+    )
 
 
 @router.get("/starter/connectors", response_model=list[ConnectorOut])
@@ -64,8 +78,9 @@ async def get_connector(name: str, session: SessionDep, principal: AdminDep) -> 
 
 
 @router.patch("/starter/connectors/{name}", response_model=ConnectorOut)
-async def patch_connector(name: str, body: ConnectorPatch, session: SessionDep, principal: AdminDep
-                          ) -> ConnectorOut:
+async def patch_connector(
+    name: str, body: ConnectorPatch, session: SessionDep, principal: AdminDep
+) -> ConnectorOut:
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     return _out(await service.update_connector(session, name, changes, actor=principal.actor))
 

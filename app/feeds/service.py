@@ -53,14 +53,23 @@ def feed_root(settings: Settings) -> Path:
 # --- the delivery log -------------------------------------------------------------------------------
 
 
-async def queue_files(session: AsyncSession, files: Sequence[ip_feeds.FeedFile], *, run_id: str | None,
-                      now: datetime) -> list[FeedDelivery]:
+async def queue_files(
+    session: AsyncSession, files: Sequence[ip_feeds.FeedFile], *, run_id: str | None, now: datetime
+) -> list[FeedDelivery]:
     order = {e.value: i for i, e in enumerate(DELIVERY_ORDER)}
     rows = []
     for f in files:
-        row = FeedDelivery(entity=f.entity, file_name=f.path.name, local_path=str(f.path), rows=f.rows,
-                           sha256=f.sha256, size=f.size, run_id=run_id, ordinal=order.get(f.entity, 99),
-                           created_at=now)
+        row = FeedDelivery(
+            entity=f.entity,
+            file_name=f.path.name,
+            local_path=str(f.path),
+            rows=f.rows,
+            sha256=f.sha256,
+            size=f.size,
+            run_id=run_id,
+            ordinal=order.get(f.entity, 99),
+            created_at=now,
+        )
         await repository.add(session, row)
         rows.append(row)
     return rows
@@ -76,8 +85,12 @@ async def request_starter_build(session: AsyncSession, run_id: str) -> None:
 
 async def deliver_queued(runtime: Runtime, config: sftp.SftpConfig | None = None) -> dict[str, int]:
     """Upload every queued file in order (single flight across workers); what failed stays queued."""
-    lock = RedisLock(runtime.redis, redis_kit.key(runtime.settings, "lock", "feeds", "deliver"),
-                     lease_seconds=60, wait_timeout=0)
+    lock = RedisLock(
+        runtime.redis,
+        redis_kit.key(runtime.settings, "lock", "feeds", "deliver"),
+        lease_seconds=60,
+        wait_timeout=0,
+    )
     try:
         await lock.acquire()
     except LockTimeout:
@@ -91,7 +104,9 @@ async def deliver_queued(runtime: Runtime, config: sftp.SftpConfig | None = None
 async def _deliver(runtime: Runtime, config: sftp.SftpConfig) -> dict[str, int]:
     async with session_scope(runtime.sessionmaker) as session:
         batch = [(d.id, Path(d.local_path), d.entity, d.file_name) for d in await repository.queued(session)]
-    results = await sftp.deliver(config, [sftp.LocalFile(p, Entity(e), n) for _, p, e, n in batch]) if batch else []
+    results = (
+        await sftp.deliver(config, [sftp.LocalFile(p, Entity(e), n) for _, p, e, n in batch]) if batch else []
+    )
     async with session_scope(runtime.sessionmaker) as session:
         delivered = await _record(session, [b[0] for b in batch], results)
         left = await repository.count(session, status=DeliveryStatus.queued)
@@ -120,9 +135,17 @@ async def _report(session: AsyncSession, failure: sftp.DeliveryResult | None, le
         await exception_service.clear(session, "FEED_DELIVERY_FAILED", FEED)
         return
     await exception_service.raise_exception(
-        session, "FEED_DELIVERY_FAILED", FEED, source=SOURCE,
-        evidence={"file": failure.file.remote_name, "error": failure.error, "queued_files": left,
-                  "problems": failure.problems[:10]})
+        session,
+        "FEED_DELIVERY_FAILED",
+        FEED,
+        source=SOURCE,
+        evidence={
+            "file": failure.file.remote_name,
+            "error": failure.error,
+            "queued_files": left,
+            "problems": failure.problems[:10],
+        },
+    )
 
 
 async def deliveries(session: AsyncSession, limit: int = 100) -> list[FeedDelivery]:
@@ -132,15 +155,20 @@ async def deliveries(session: AsyncSession, limit: int = 100) -> list[FeedDelive
 # --- Starter snapshots ------------------------------------------------------------------------------
 
 
-async def build_starter(runtime: Runtime, warehouses: Sequence[str] | None = None,
-                        run_id: str | None = None) -> dict[str, str]:
+async def build_starter(
+    runtime: Runtime, warehouses: Sequence[str] | None = None, run_id: str | None = None
+) -> dict[str, str]:
     """Rebuild the products file of every mapped IP warehouse; returns warehouse -> outcome."""
     from app.mappings import service as mapping_service
     from app.sync.rules import local_warehouse_id
 
     async with session_scope(runtime.sessionmaker) as session:
-        mapped = warehouses or sorted({local_warehouse_id(m.ip_warehouse_id)
-                                       for m in (await mapping_service.warehouse_map(session)).values()})
+        mapped = warehouses or sorted(
+            {
+                local_warehouse_id(m.ip_warehouse_id)
+                for m in (await mapping_service.warehouse_map(session)).values()
+            }
+        )
     outcome = {}
     for wh in mapped:
         try:
@@ -200,16 +228,25 @@ class _StarterWriter:
     def add_page(self, page: list[Any]) -> None:
         for stock, item in page:
             self.rows += 1
-            row = {"product_id": item.sku, "title": item.name or item.sku, "price": None, "SKU": item.sku,
-                   "created_at": _created(item.sap_created), "stock_quantity": stock.sap_available,
-                   "cost_price": item.avg_price, "barcode": item.barcode}
+            row = {
+                "product_id": item.sku,
+                "title": item.name or item.sku,
+                "price": None,
+                "SKU": item.sku,
+                "created_at": _created(item.sap_created),
+                "stock_quantity": stock.sap_available,
+                "cost_price": item.avg_price,
+                "barcode": item.barcode,
+            }
             self._csv.writerow(ip_feeds.format_row(STARTER_PRODUCTS, self.header, row, self.rows))
 
     def finish(self) -> ip_feeds.FeedFile:
         self._raw.close()
         if not self.rows:
-            raise FeedValidationError("refusing to publish an empty Starter snapshot: IP would delete "
-                                      "every product of the connector")
+            raise FeedValidationError(
+                "refusing to publish an empty Starter snapshot: IP would delete "
+                "every product of the connector"
+            )
         ip_feeds.validate_file(self.tmp, "starter").raise_for_errors()
         self.tmp.replace(self.path)
         report = ip_feeds.validate_file(self.path, "starter")
@@ -230,9 +267,11 @@ def _created(value: str | None) -> date:
 
 async def served_file(session: AsyncSession, connector: StarterConnector) -> ip_feeds.StarterFile | None:
     snap = await repository.snapshot(session, connector.ip_warehouse_id)
-    if snap is None or not Path(snap.path).is_file():
+    if snap is None or not Path(snap.path).is_file():  # noqa: ASYNC240  (a stat on local disk)
         return None
-    return ip_feeds.StarterFile(Path(snap.path), snap.rows, snap.sha256, snap.size, snap.built_at.replace(microsecond=0))
+    return ip_feeds.StarterFile(
+        Path(snap.path), snap.rows, snap.sha256, snap.size, snap.built_at.replace(microsecond=0)
+    )
 
 
 # --- connectors (admin) -----------------------------------------------------------------------------
@@ -254,7 +293,9 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(got.hex(), digest)
 
 
-async def authenticate(session: AsyncSession, name: str, username: str, password: str) -> StarterConnector | None:
+async def authenticate(
+    session: AsyncSession, name: str, username: str, password: str
+) -> StarterConnector | None:
     connector = await repository.connector(session, name)
     if connector is None or not connector.active:
         check_password(password, hash_password("timing"))  # same work whether or not it exists
@@ -267,16 +308,24 @@ def _state(c: StarterConnector) -> dict[str, Any]:
     return {"name": c.name, "ip_warehouse_id": c.ip_warehouse_id, "username": c.username, "active": c.active}
 
 
-async def create_connector(session: AsyncSession, *, name: str, ip_warehouse_id: str, username: str,
-                           password: str, actor: str) -> StarterConnector:
+async def create_connector(
+    session: AsyncSession, *, name: str, ip_warehouse_id: str, username: str, password: str, actor: str
+) -> StarterConnector:
     if await repository.connector(session, name) is not None:
         raise Conflict(f"Starter connector {name!r} exists already.")
     ip_feeds.starter_path(Path("/"), ip_warehouse_id)  # refuses ids unsafe as a folder name
-    row = StarterConnector(name=name, ip_warehouse_id=ip_warehouse_id, username=username,
-                           password_hash=hash_password(password))
+    row = StarterConnector(
+        name=name, ip_warehouse_id=ip_warehouse_id, username=username, password_hash=hash_password(password)
+    )
     await repository.add(session, row)
-    await audit_service.record(session, actor=actor, action="starter_connector.created",
-                               entity_type="starter_connector", entity_id=row.id, after=_state(row))
+    await audit_service.record(
+        session,
+        actor=actor,
+        action="starter_connector.created",
+        entity_type="starter_connector",
+        entity_id=row.id,
+        after=_state(row),
+    )
     return row
 
 
@@ -287,8 +336,9 @@ async def get_connector(session: AsyncSession, name: str) -> StarterConnector:
     return row
 
 
-async def update_connector(session: AsyncSession, name: str, changes: dict[str, Any], *, actor: str
-                           ) -> StarterConnector:
+async def update_connector(
+    session: AsyncSession, name: str, changes: dict[str, Any], *, actor: str
+) -> StarterConnector:
     row = await get_connector(session, name)
     before = _state(row)
     if (password := changes.pop("password", None)) is not None:
@@ -297,15 +347,28 @@ async def update_connector(session: AsyncSession, name: str, changes: dict[str, 
         setattr(row, key, value)
     row.updated_at = utcnow()
     await session.flush()
-    await audit_service.record(session, actor=actor, action="starter_connector.updated",
-                               entity_type="starter_connector", entity_id=row.id, before=before,
-                               after=_state(row), note="password changed" if password else None)
+    await audit_service.record(
+        session,
+        actor=actor,
+        action="starter_connector.updated",
+        entity_type="starter_connector",
+        entity_id=row.id,
+        before=before,
+        after=_state(row),
+        note="password changed" if password else None,
+    )
     return row
 
 
 async def delete_connector(session: AsyncSession, name: str, *, actor: str) -> None:
     row = await get_connector(session, name)
-    await audit_service.record(session, actor=actor, action="starter_connector.deleted",
-                               entity_type="starter_connector", entity_id=row.id, before=_state(row))
+    await audit_service.record(
+        session,
+        actor=actor,
+        action="starter_connector.deleted",
+        entity_type="starter_connector",
+        entity_id=row.id,
+        before=_state(row),
+    )
     await session.delete(row)
     await session.flush()

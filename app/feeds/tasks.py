@@ -32,5 +32,12 @@ FUNCTIONS = [deliver, build_starter]
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
     # A file that could not be uploaded stays queued; this retries it (in order) until IP has it.
-    return [cron(_retry_deliveries, name="feeds.retry_deliveries", minute=set(range(0, 60, 5)),
-                 run_at_startup=False, unique=True)]
+    return [
+        cron(
+            _retry_deliveries,
+            name="feeds.retry_deliveries",
+            minute=set(range(0, 60, 5)),
+            run_at_startup=False,
+            unique=True,
+        )
+    ]

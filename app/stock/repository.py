@@ -11,14 +11,23 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.sync import IpStock, ItemState, StockSnapshot
 
-_JOIN = and_(col(IpStock.sku) == col(StockSnapshot.sku),
-             col(IpStock.ip_warehouse_id) == col(StockSnapshot.ip_warehouse_id))
+_JOIN = and_(
+    col(IpStock.sku) == col(StockSnapshot.sku),
+    col(IpStock.ip_warehouse_id) == col(StockSnapshot.ip_warehouse_id),
+)
 
 
-async def rows(session: AsyncSession, *, sku: str | None = None, sap_warehouse: str | None = None,
-               ip_warehouse: str | None = None, changed_since: datetime | None = None,
-               drifting: bool = False, after: tuple[str, str] | None = None, limit: int = 100
-               ) -> list[tuple[StockSnapshot, IpStock | None]]:
+async def rows(
+    session: AsyncSession,
+    *,
+    sku: str | None = None,
+    sap_warehouse: str | None = None,
+    ip_warehouse: str | None = None,
+    changed_since: datetime | None = None,
+    drifting: bool = False,
+    after: tuple[str, str] | None = None,
+    limit: int = 100,
+) -> list[tuple[StockSnapshot, IpStock | None]]:
     query = select(StockSnapshot, IpStock).outerjoin(IpStock, _JOIN)
     filters: list[Any] = []
     if sku:
@@ -30,11 +39,21 @@ async def rows(session: AsyncSession, *, sku: str | None = None, sap_warehouse: 
     if changed_since:
         filters.append(col(StockSnapshot.changed_at) >= changed_since)
     if drifting:
-        filters.append(and_(col(IpStock.ip_in_stock).is_not(None), col(IpStock.ip_in_stock) != col(IpStock.sap_available)))
+        filters.append(
+            and_(
+                col(IpStock.ip_in_stock).is_not(None), col(IpStock.ip_in_stock) != col(IpStock.sap_available)
+            )
+        )
     if after:
-        filters.append(or_(col(StockSnapshot.sku) > after[0],
-                           and_(col(StockSnapshot.sku) == after[0], col(StockSnapshot.sap_warehouse) > after[1])))
-    query = query.where(*filters).order_by(col(StockSnapshot.sku), col(StockSnapshot.sap_warehouse)).limit(limit)
+        filters.append(
+            or_(
+                col(StockSnapshot.sku) > after[0],
+                and_(col(StockSnapshot.sku) == after[0], col(StockSnapshot.sap_warehouse) > after[1]),
+            )
+        )
+    query = (
+        query.where(*filters).order_by(col(StockSnapshot.sku), col(StockSnapshot.sap_warehouse)).limit(limit)
+    )
     return [(r[0], r[1]) for r in (await session.exec(query)).all()]  # type: ignore[call-overload]
 
 
@@ -49,6 +68,9 @@ async def ip_rows(session: AsyncSession, sku: str) -> list[IpStock]:
 
 async def compared(session: AsyncSession) -> list[tuple[IpStock, float]]:
     """Live rows IP has reported a figure for, with the item's average price."""
-    query = (select(IpStock, ItemState.avg_price).join(ItemState, col(ItemState.sku) == col(IpStock.sku))
-             .where(col(IpStock.ip_in_stock).is_not(None), col(IpStock.live).is_(True)))
+    query = (
+        select(IpStock, col(ItemState.avg_price))
+        .join(ItemState, col(ItemState.sku) == col(IpStock.sku))
+        .where(col(IpStock.ip_in_stock).is_not(None), col(IpStock.live).is_(True))
+    )
     return [(r[0], float(r[1] or 0)) for r in (await session.exec(query)).all()]  # type: ignore[call-overload]

@@ -16,19 +16,37 @@ router = APIRouter(prefix="/stock", tags=["stock"])
 
 
 @router.get("", response_model=StockPage)
-async def list_stock(session: SessionDep, principal: ReadDep, sku: str | None = None,
-                     sap_warehouse: str | None = None, ip_warehouse: str | None = None,
-                     changed_since: datetime | None = None, drifting_only: bool = False,
-                     cursor: str | None = None, limit: int = Query(100, ge=1, le=1000)) -> StockPage:
-    return await service.page(session, cursor=cursor, limit=limit, sku=sku, sap_warehouse=sap_warehouse,
-                              ip_warehouse=ip_warehouse, changed_since=service.changed_since_param(changed_since),
-                              drifting=drifting_only)
+async def list_stock(
+    session: SessionDep,
+    principal: ReadDep,
+    sku: str | None = None,
+    sap_warehouse: str | None = None,
+    ip_warehouse: str | None = None,
+    changed_since: datetime | None = None,
+    drifting_only: bool = False,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> StockPage:
+    return await service.page(
+        session,
+        cursor=cursor,
+        limit=limit,
+        sku=sku,
+        sap_warehouse=sap_warehouse,
+        ip_warehouse=ip_warehouse,
+        changed_since=service.changed_since_param(changed_since),
+        drifting=drifting_only,
+    )
 
 
 @router.get("/drift", response_model=DriftReport)
-async def drift(request: Request, session: SessionDep, principal: ReadDep,
-                sort: Literal["value", "difference", "sku"] = "value",
-                limit: int = Query(100, ge=1, le=5000)) -> DriftReport:
+async def drift(
+    request: Request,
+    session: SessionDep,
+    principal: ReadDep,
+    sort: Literal["value", "difference", "sku"] = "value",
+    limit: int = Query(100, ge=1, le=5000),
+) -> DriftReport:
     return await service.drift_report(session, request.app.state.settings, sort=sort, limit=limit)
 
 

@@ -24,12 +24,22 @@ def _drift(ip: IpStock | None) -> float | None:
 
 
 def _row(snap: StockSnapshot, ip: IpStock | None) -> StockRowOut:
-    return StockRowOut(sku=snap.sku, sap_warehouse=snap.sap_warehouse, on_hand=snap.on_hand,
-                       committed=snap.committed, ordered=snap.ordered, available=snap.available,
-                       ip_warehouse_id=snap.ip_warehouse_id, excluded_by_rule=snap.excluded_rule,
-                       sent_value=ip.sent_value if ip else None, sent_at=ip.sent_at if ip else None,
-                       ip_in_stock=ip.ip_in_stock if ip else None, drift=_drift(ip),
-                       sap_updated_at=snap.sap_updated_at, changed_at=snap.changed_at)
+    return StockRowOut(
+        sku=snap.sku,
+        sap_warehouse=snap.sap_warehouse,
+        on_hand=snap.on_hand,
+        committed=snap.committed,
+        ordered=snap.ordered,
+        available=snap.available,
+        ip_warehouse_id=snap.ip_warehouse_id,
+        excluded_by_rule=snap.excluded_rule,
+        sent_value=ip.sent_value if ip else None,
+        sent_at=ip.sent_at if ip else None,
+        ip_in_stock=ip.ip_in_stock if ip else None,
+        drift=_drift(ip),
+        sap_updated_at=snap.sap_updated_at,
+        changed_at=snap.changed_at,
+    )
 
 
 async def page(session: AsyncSession, *, cursor: str | None, limit: int, **filters: Any) -> StockPage:
@@ -50,38 +60,76 @@ async def one(session: AsyncSession, sku: str) -> SkuOut:
         raise NotFound(f"SKU {sku} is not known to b1bridge (never seen in SAP).")
     snaps = await repository.rows(session, sku=sku, limit=1000)
     ips = await repository.ip_rows(session, sku)
-    return SkuOut(sku=sku, name=item.name, live=item.live, excluded_by_rule=item.excluded_rule,
-                  average_price=item.avg_price, seen_at=item.seen_at,
-                  data_age_seconds=int((utcnow() - as_utc(item.seen_at)).total_seconds()),
-                  sap_warehouses=[_row(s, i) for s, i in snaps],
-                  ip_warehouses=[_ip(i) for i in ips])
+    return SkuOut(
+        sku=sku,
+        name=item.name,
+        live=item.live,
+        excluded_by_rule=item.excluded_rule,
+        average_price=item.avg_price,
+        seen_at=item.seen_at,
+        data_age_seconds=int((utcnow() - as_utc(item.seen_at)).total_seconds()),
+        sap_warehouses=[_row(s, i) for s, i in snaps],
+        ip_warehouses=[_ip(i) for i in ips],
+    )
 
 
 def _ip(i: IpStock) -> IpWarehouseOut:
-    return IpWarehouseOut(ip_warehouse_id=i.ip_warehouse_id, sap_available=i.sap_available,
-                          sent_value=i.sent_value, sent_removed=i.sent_removed, sent_at=i.sent_at,
-                          sent_file=i.sent_file, ip_in_stock=i.ip_in_stock, ip_seen_at=i.ip_seen_at,
-                          drift=_drift(i))
+    return IpWarehouseOut(
+        ip_warehouse_id=i.ip_warehouse_id,
+        sap_available=i.sap_available,
+        sent_value=i.sent_value,
+        sent_removed=i.sent_removed,
+        sent_at=i.sent_at,
+        sent_file=i.sent_file,
+        ip_in_stock=i.ip_in_stock,
+        ip_seen_at=i.ip_seen_at,
+        drift=_drift(i),
+    )
 
 
-async def drift_report(session: AsyncSession, settings: Settings, *,
-                       sort: Literal["value", "difference", "sku"] = "value", limit: int = 100) -> DriftReport:
+async def drift_report(
+    session: AsyncSession,
+    settings: Settings,
+    *,
+    sort: Literal["value", "difference", "sku"] = "value",
+    limit: int = 100,
+) -> DriftReport:
     out = []
     for ip, price in await repository.compared(session):
-        finding = detectors.drift(ip.sku, ip.ip_warehouse_id, sap_available=ip.sap_available,
-                                  ip_in_stock=ip.ip_in_stock, avg_price=price,
-                                  abs_tolerance=settings.sync.drift_abs_tolerance,
-                                  pct_tolerance=settings.sync.drift_pct_tolerance)
+        finding = detectors.drift(
+            ip.sku,
+            ip.ip_warehouse_id,
+            sap_available=ip.sap_available,
+            ip_in_stock=ip.ip_in_stock,
+            avg_price=price,
+            abs_tolerance=settings.sync.drift_abs_tolerance,
+            pct_tolerance=settings.sync.drift_pct_tolerance,
+        )
         if finding is not None:
             e = finding.evidence
-            out.append(DriftOut(sku=ip.sku, ip_warehouse_id=ip.ip_warehouse_id, sap_available=ip.sap_available,
-                                ip_in_stock=float(e["ip_in_stock"]), difference=float(e["difference"]),
-                                value_at_cost=float(e["value_at_cost"]), ip_seen_at=ip.ip_seen_at))
-    keys = {"value": lambda d: -d.value_at_cost, "difference": lambda d: -abs(d.difference),
-            "sku": lambda d: (d.sku, d.ip_warehouse_id)}
+            out.append(
+                DriftOut(
+                    sku=ip.sku,
+                    ip_warehouse_id=ip.ip_warehouse_id,
+                    sap_available=ip.sap_available,
+                    ip_in_stock=float(e["ip_in_stock"]),
+                    difference=float(e["difference"]),
+                    value_at_cost=float(e["value_at_cost"]),
+                    ip_seen_at=ip.ip_seen_at,
+                )
+            )
+    keys = {
+        "value": lambda d: -d.value_at_cost,
+        "difference": lambda d: -abs(d.difference),
+        "sku": lambda d: (d.sku, d.ip_warehouse_id),
+    }
     out.sort(key=keys[sort])  # type: ignore[arg-type]
-    return DriftReport(items=out[:limit], total_value_at_cost=round(sum(d.value_at_cost for d in out), 2),
-                       abs_tolerance=settings.sync.drift_abs_tolerance, pct_tolerance=settings.sync.drift_pct_tolerance)
+    return DriftReport(
+        items=out[:limit],
+        total_value_at_cost=round(sum(d.value_at_cost for d in out), 2),
+        abs_tolerance=settings.sync.drift_abs_tolerance,
+        pct_tolerance=settings.sync.drift_pct_tolerance,
+    )
 
 
 def changed_since_param(value: datetime | None) -> datetime | None:

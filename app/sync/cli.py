@@ -25,9 +25,10 @@ cli.add_typer(sync_cli, name="sync")
 
 
 @sync_cli.command("stock")
-def sync_stock(full: bool = typer.Option(False, "--full", help="Compare everything; find what disappeared."),
-               dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent; change nothing.")
-               ) -> None:
+def sync_stock(
+    full: bool = typer.Option(False, "--full", help="Compare everything; find what disappeared."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print what would be sent; change nothing."),
+) -> None:
     """One stock sync (SAP -> snapshot -> Advanced CSV / Starter), with a progress bar."""
     outcome = asyncio.run(_sync(full, dry_run))
     if outcome is None:
@@ -47,9 +48,14 @@ async def _sync(full: bool, dry_run: bool) -> Any:
     try:
         with Progress(*columns, console=console, transient=False) as bar:
             task = bar.add_task("items", total=None)
-            return await service.run_stock(runtime, full=full, trigger=RunTrigger.cli, dry_run=dry_run,
-                                           progress=lambda n: bar.advance(task, n),
-                                           total=lambda t: bar.update(task, total=t))
+            return await service.run_stock(
+                runtime,
+                full=full,
+                trigger=RunTrigger.cli,
+                dry_run=dry_run,
+                progress=lambda n: bar.advance(task, n),
+                total=lambda t: bar.update(task, total=t),
+            )
     finally:
         await runtime.close()
 
@@ -78,13 +84,28 @@ def reconcile_cmd(as_json: bool = typer.Option(False, "--json", help="Machine-re
     if as_json:
         print(json.dumps(report, default=str, indent=2))
         return
-    console.print(f"IP variants read: {report['summary']['variants']}, "
-                  f"SKU mismatches: {report['summary']['sku_mismatch']}")
-    table = Table("sku", "ip warehouse", "SAP available", "IP in stock", "difference", "value at cost",
-                  title=f"drift (total {report['drift']['total_value_at_cost']})")
+    console.print(
+        f"IP variants read: {report['summary']['variants']}, "
+        f"SKU mismatches: {report['summary']['sku_mismatch']}"
+    )
+    table = Table(
+        "sku",
+        "ip warehouse",
+        "SAP available",
+        "IP in stock",
+        "difference",
+        "value at cost",
+        title=f"drift (total {report['drift']['total_value_at_cost']})",
+    )
     for d in report["drift"]["items"]:
-        table.add_row(d["sku"], d["ip_warehouse_id"], str(d["sap_available"]), str(d["ip_in_stock"]),
-                      str(d["difference"]), str(d["value_at_cost"]))
+        table.add_row(
+            d["sku"],
+            d["ip_warehouse_id"],
+            str(d["sap_available"]),
+            str(d["ip_in_stock"]),
+            str(d["difference"]),
+            str(d["value_at_cost"]),
+        )
     console.print(table)
 
 

@@ -58,8 +58,11 @@ class Plan:
     @property
     def targets(self) -> dict[str, str]:
         """Mapped IP warehouses that receive stock this run, with their display names."""
-        return {r.ip_warehouse_id: r.ip_warehouse_name or r.ip_warehouse_id for r in self.routes.values()
-                if r.ip_warehouse_id and r.exclusion is None}
+        return {
+            r.ip_warehouse_id: r.ip_warehouse_name or r.ip_warehouse_id
+            for r in self.routes.values()
+            if r.ip_warehouse_id and r.exclusion is None
+        }
 
 
 @dataclass
@@ -83,10 +86,19 @@ def evaluate(item: Row, plan: Plan) -> ItemEval:
     group_code = _int(item.get("ItemsGroupCode"))
     decision = rules.group_decision(group_code, plan.groups, plan.policy)
     exclusion = rules.item_exclusion(item) or (
-        decision.exclusion if decision.exclusion == rules.GROUP_EXCLUDED else None)
+        decision.exclusion if decision.exclusion == rules.GROUP_EXCLUDED else None
+    )
     rows = rules.stock_rows(item, plan.routes)
-    return ItemEval(str(item["ItemCode"]), item, exclusion, decision.exclusion == rules.UNMAPPED_CATEGORY,
-                    rules.variant_fields(item), rows, rules.ip_totals(rows), group_code)
+    return ItemEval(
+        str(item["ItemCode"]),
+        item,
+        exclusion,
+        decision.exclusion == rules.UNMAPPED_CATEGORY,
+        rules.variant_fields(item),
+        rows,
+        rules.ip_totals(rows),
+        group_code,
+    )
 
 
 async def prefetch(pages: AsyncIterator[list[Row]], depth: int = 2) -> AsyncIterator[list[Row]]:
@@ -122,8 +134,16 @@ def _int(value: Any) -> int | None:
 
 
 class StockEngine:
-    def __init__(self, sap: SapB1Client, sessions: async_sessionmaker[AsyncSession], plan: Plan,
-                 sinks: Sinks, *, page_size: int, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        sap: SapB1Client,
+        sessions: async_sessionmaker[AsyncSession],
+        plan: Plan,
+        sinks: Sinks,
+        *,
+        page_size: int,
+        progress: Progress | None = None,
+    ) -> None:
         self.sap = sap
         self.sessions = sessions
         self.plan = plan
@@ -149,7 +169,8 @@ class StockEngine:
     async def _consume(self, pages: AsyncIterator[list[Row]]) -> None:
         async for page in prefetch(pages):
             fresh = {str(i["ItemCode"]): i for i in page if str(i["ItemCode"]) not in self.seen}
-            self.seen.update(fresh)
+            if self.plan.mode == RunMode.incremental:  # a full run's key-set pass cannot repeat a row
+                self.seen.update(fresh)
             self.counts.read += len(page)
             if fresh:
                 await self._page([evaluate(i, self.plan) for i in fresh.values()])
@@ -176,8 +197,10 @@ class StockEngine:
                 await batch.write(session)
 
     def _snapshot(self, e: ItemEval, old: dict[tuple[str, str], StockSnapshot], batch: _Batch) -> None:
-        now, updated = self.plan.now, rules.sap_datetime(e.item.get("UpdateDate"), e.item.get("UpdateTime"),
-                                                         self.plan.zone)
+        now, updated = (
+            self.plan.now,
+            rules.sap_datetime(e.item.get("UpdateDate"), e.item.get("UpdateTime"), self.plan.zone),
+        )
         present = set()
         for r in e.rows:
             present.add(r.sap_warehouse)
@@ -187,29 +210,60 @@ class StockEngine:
             if prev is not None and _same_snapshot(prev, r):
                 continue
             self.counts.changed += 1
-            batch.snaps.append({"sku": e.sku, "sap_warehouse": r.sap_warehouse, "on_hand": r.on_hand,
-                                "committed": r.committed, "ordered": r.ordered, "available": r.available,
-                                "ip_warehouse_id": r.ip_warehouse_id, "excluded_rule": r.exclusion,
-                                "sap_updated_at": updated, "seen_at": now, "changed_at": now})
+            batch.snaps.append(
+                {
+                    "sku": e.sku,
+                    "sap_warehouse": r.sap_warehouse,
+                    "on_hand": r.on_hand,
+                    "committed": r.committed,
+                    "ordered": r.ordered,
+                    "available": r.available,
+                    "ip_warehouse_id": r.ip_warehouse_id,
+                    "excluded_rule": r.exclusion,
+                    "sap_updated_at": updated,
+                    "seen_at": now,
+                    "changed_at": now,
+                }
+            )
         batch.gone.extend(k for k in old if k[0] == e.sku and k[1] not in present)
 
-    def _ip_stock(self, sku: str, live: bool, totals: dict[str, float],
-                  old: dict[tuple[str, str], IpStock], batch: _Batch) -> None:
+    def _ip_stock(
+        self,
+        sku: str,
+        live: bool,
+        totals: dict[str, float],
+        old: dict[tuple[str, str], IpStock],
+        batch: _Batch,
+    ) -> None:
         known = {wh for (s, wh) in old if s == sku and wh not in self.plan.held_ip}
         for wh in sorted(set(totals) | known):
             prev = old.get((sku, wh))
             value = totals.get(wh, 0.0 if live else None)
-            action = rules.stock_action(prev.sent_value if prev else None, bool(prev and prev.sent_removed),
-                                        live, value)
-            if action is None and prev is not None and prev.sap_available == (value or 0.0) and prev.live == live:
+            action = rules.stock_action(
+                prev.sent_value if prev else None, bool(prev and prev.sent_removed), live, value
+            )
+            if (
+                action is None
+                and prev is not None
+                and prev.sap_available == (value or 0.0)
+                and prev.live == live
+            ):
                 continue
             batch.ips.append(self._ip_row(sku, wh, value, live, action))
 
-    def _ip_row(self, sku: str, wh: str, value: float | None, live: bool,
-                action: tuple[str, float | None] | None) -> Row:
-        row: Row = {"sku": sku, "ip_warehouse_id": wh, "sap_available": value or 0.0, "live": live,
-                    "changed_at": self.plan.now, "pending_value": None, "pending_removed": False,
-                    "pending_run_id": None}
+    def _ip_row(
+        self, sku: str, wh: str, value: float | None, live: bool, action: tuple[str, float | None] | None
+    ) -> Row:
+        row: Row = {
+            "sku": sku,
+            "ip_warehouse_id": wh,
+            "sap_available": value or 0.0,
+            "live": live,
+            "changed_at": self.plan.now,
+            "pending_value": None,
+            "pending_removed": False,
+            "pending_run_id": None,
+        }
         if action is not None and self.plan.advanced:
             sent = action[1] if action[0] == "stock" else None
             self.sinks.add(Entity.variant_warehouses, rules.stock_row(sku, wh, sent, now=self.plan.now))
@@ -219,24 +273,35 @@ class StockEngine:
 
     def _variant(self, e: ItemEval, prev: ItemState | None, batch: _Batch) -> None:
         new_hash = rules.fields_hash(e.fields, removed=not e.live)
-        action = rules.variant_action(prev.sent_hash if prev else None, bool(prev and prev.sent_removed),
-                                      e.live, new_hash)
+        action = rules.variant_action(
+            prev.sent_hash if prev else None, bool(prev and prev.sent_removed), e.live, new_hash
+        )
         if action is None or not self.plan.advanced:
             return
         created = rules.sap_datetime(e.item.get("CreateDate"), None, self.plan.zone) or self.plan.now
-        self.sinks.add(Entity.variants, rules.variant_row(e.fields, created=created, now=self.plan.now,
-                                                          removed=action == "removed"))
+        self.sinks.add(
+            Entity.variants,
+            rules.variant_row(e.fields, created=created, now=self.plan.now, removed=action == "removed"),
+        )
         self.counts.sent += 1
         batch.pending[e.sku] = (new_hash, action == "removed")
 
     def _item_row(self, e: ItemEval) -> Row:
-        return {"sku": e.sku, "name": e.fields["title"][:200], "barcode": e.fields.get("barcode"),
-                "group_code": e.group, "avg_price": float(e.item.get("AvgStdPrice") or 0.0),
-                "live": e.live, "excluded_rule": e.exclusion or (rules.UNMAPPED_CATEGORY if e.held else None),
-                "sap_created": str(e.item.get("CreateDate") or "")[:10] or None,
-                "sap_updated_at": rules.sap_datetime(e.item.get("UpdateDate"), e.item.get("UpdateTime"),
-                                                     self.plan.zone),
-                "seen_at": self.plan.now, "missing_since": None}
+        return {
+            "sku": e.sku,
+            "name": e.fields["title"][:200],
+            "barcode": e.fields.get("barcode"),
+            "group_code": e.group,
+            "avg_price": float(e.item.get("AvgStdPrice") or 0.0),
+            "live": e.live,
+            "excluded_rule": e.exclusion or (rules.UNMAPPED_CATEGORY if e.held else None),
+            "sap_created": str(e.item.get("CreateDate") or "")[:10] or None,
+            "sap_updated_at": rules.sap_datetime(
+                e.item.get("UpdateDate"), e.item.get("UpdateTime"), self.plan.zone
+            ),
+            "seen_at": self.plan.now,
+            "missing_since": None,
+        }
 
     # --- what SAP no longer has ---------------------------------------------------------------
 
@@ -258,9 +323,16 @@ class StockEngine:
         for sku in skus:
             item = old_items[sku]
             self._ip_stock(sku, False, {}, old_ip, batch)
-            gone = ItemEval(sku, {"ItemCode": sku, "CreateDate": item.sap_created}, MISSING_IN_SAP, False,
-                            {"sku": sku, "title": item.name or sku, "barcode": item.barcode}, [], {},
-                            item.group_code)
+            gone = ItemEval(
+                sku,
+                {"ItemCode": sku, "CreateDate": item.sap_created},
+                MISSING_IN_SAP,
+                False,
+                {"sku": sku, "title": item.name or sku, "barcode": item.barcode},
+                [],
+                {},
+                item.group_code,
+            )
             self._variant(gone, item, batch)
         await batch.write(session)
         await repository.mark_missing(session, skus, self.plan.now)
@@ -277,14 +349,25 @@ class StockEngine:
                 if self.plan.advanced:
                     self.sinks.add(Entity.warehouses, rules.warehouse_row(wh, name, now=self.plan.now))
                     self.counts.sent += 1
-                out.append({"ip_warehouse_id": wh, "display_name": name[:200], "sent_hash": digest,
-                            "sent_at": self.plan.now})
+                out.append(
+                    {
+                        "ip_warehouse_id": wh,
+                        "display_name": name[:200],
+                        "sent_hash": digest,
+                        "sent_at": self.plan.now,
+                    }
+                )
         return out
 
 
 def _same_snapshot(prev: StockSnapshot, row: rules.StockRow) -> bool:
     return (prev.on_hand, prev.committed, prev.ordered, prev.ip_warehouse_id, prev.excluded_rule) == (
-        row.on_hand, row.committed, row.ordered, row.ip_warehouse_id, row.exclusion)
+        row.on_hand,
+        row.committed,
+        row.ordered,
+        row.ip_warehouse_id,
+        row.exclusion,
+    )
 
 
 @dataclass
@@ -307,7 +390,15 @@ class _Batch:
 
 
 async def save_warehouses(session: AsyncSession, rows: list[Row], now: datetime) -> None:
-    values = [{"code": r["WarehouseCode"], "name": str(r.get("WarehouseName") or "")[:200],
-               "inactive": rules.yes(r.get("Inactive", "tNO")), "nettable": rules.yes(r.get("Nettable", "tYES")),
-               "drop_ship": rules.yes(r.get("DropShip", "tNO")), "seen_at": now} for r in rows]
+    values = [
+        {
+            "code": r["WarehouseCode"],
+            "name": str(r.get("WarehouseName") or "")[:200],
+            "inactive": rules.yes(r.get("Inactive", "tNO")),
+            "nettable": rules.yes(r.get("Nettable", "tYES")),
+            "drop_ship": rules.yes(r.get("DropShip", "tNO")),
+            "seen_at": now,
+        }
+        for r in rows
+    ]
     await repository.upsert(session, SapWarehouse, values, ["code"])

@@ -29,13 +29,21 @@ PAGE = 1000
 STREAMS = ("stock",)
 
 
-async def apply(session: AsyncSession, type_: str, findings: Iterable[Finding],
-                *, source: str = SOURCE) -> int:
+async def apply(
+    session: AsyncSession, type_: str, findings: Iterable[Finding], *, source: str = SOURCE
+) -> int:
     """Raise each finding and resolve this detector's exceptions that no longer appear."""
     present = []
     for f in findings:
-        await exception_service.raise_exception(session, type_, f.subject, evidence=f.evidence,
-                                                message=f.message, severity=f.severity, source=source)
+        await exception_service.raise_exception(
+            session,
+            type_,
+            f.subject,
+            evidence=f.evidence,
+            message=f.message,
+            severity=f.severity,
+            source=source,
+        )
         present.append(f.subject)
     await exception_service.clear_missing(session, type_, present, source=source)
     return len(present)
@@ -50,8 +58,9 @@ async def detect(session: AsyncSession, settings: Settings) -> dict[str, int]:
     for type_, findings in (await _item_findings(session, settings)).items():
         found[type_] = await apply(session, type_, findings)
     found["SYNC_LAG"] = await apply(session, "SYNC_LAG", await _lag_findings(session, settings))
-    found["FEED_DEADLINE_MISSED"] = await apply(session, "FEED_DEADLINE_MISSED",
-                                                await _deadline_findings(session, settings))
+    found["FEED_DEADLINE_MISSED"] = await apply(
+        session, "FEED_DEADLINE_MISSED", await _deadline_findings(session, settings)
+    )
     return found
 
 
@@ -62,13 +71,17 @@ async def _warehouse_findings(session: AsyncSession) -> dict[str, list[Finding]]
     for code, exclusion, total, skus in await repository.warehouse_totals(session):
         sample = tuple(await repository.sample_skus(session, code)) if exclusion else ()
         stocks.append(detectors.WarehouseStock(code, exclusion, total, skus, sample))
-    warehouses = [rules.Warehouse(w.code, w.name, w.inactive, w.nettable, w.drop_ship)
-                  for w in await repository.sap_warehouses(session)]
+    warehouses = [
+        rules.Warehouse(w.code, w.name, w.inactive, w.nettable, w.drop_ship)
+        for w in await repository.sap_warehouses(session)
+    ]
     mappings = await mapping_service.warehouse_map(session)
     conflicts = rules.conflicts(rules.route(w, mappings.get(w.code)) for w in warehouses)
-    return {"UNMAPPED_WAREHOUSE": detectors.unmapped_warehouses(stocks),
-            "NON_NETTABLE_STOCK": detectors.non_nettable_stock(stocks),
-            "WAREHOUSE_MAPPING_CONFLICT": detectors.mapping_conflicts(conflicts)}
+    return {
+        "UNMAPPED_WAREHOUSE": detectors.unmapped_warehouses(stocks),
+        "NON_NETTABLE_STOCK": detectors.non_nettable_stock(stocks),
+        "WAREHOUSE_MAPPING_CONFLICT": detectors.mapping_conflicts(conflicts),
+    }
 
 
 async def _category_findings(session: AsyncSession) -> list[Finding]:
@@ -88,10 +101,14 @@ async def _item_findings(session: AsyncSession, settings: Settings) -> dict[str,
     while page := await repository.item_page(session, after, PAGE):
         for item in page:
             prices[item.sku] = item.avg_price
-            ip_live = (item.ip_removed is False) if item.ip_removed is not None else (
-                item.sent_hash is not None and not item.sent_removed)
-            finding = detectors.inactive_item(item.sku, item.excluded_rule, ip_live=ip_live,
-                                              open_recommendations=open_recs.get(item.sku, 0))
+            ip_live = (
+                (item.ip_removed is False)
+                if item.ip_removed is not None
+                else (item.sent_hash is not None and not item.sent_removed)
+            )
+            finding = detectors.inactive_item(
+                item.sku, item.excluded_rule, ip_live=ip_live, open_recommendations=open_recs.get(item.sku, 0)
+            )
             if finding:
                 out["INACTIVE_ITEM"].append(finding)
         after = page[-1].sku
@@ -101,16 +118,22 @@ async def _item_findings(session: AsyncSession, settings: Settings) -> dict[str,
     return out
 
 
-async def _drift(session: AsyncSession, settings: Settings, prices: dict[str, float],
-                 out: dict[str, list[Finding]]) -> None:
+async def _drift(
+    session: AsyncSession, settings: Settings, prices: dict[str, float], out: dict[str, list[Finding]]
+) -> None:
     after = ("", "")
     while page := await repository.ip_stock_page(session, after, PAGE):
         for row in page:
             if row.live and row.ip_in_stock is not None:
-                finding = detectors.drift(row.sku, row.ip_warehouse_id, sap_available=row.sap_available,
-                                          ip_in_stock=row.ip_in_stock, avg_price=prices.get(row.sku, 0.0),
-                                          abs_tolerance=settings.sync.drift_abs_tolerance,
-                                          pct_tolerance=settings.sync.drift_pct_tolerance)
+                finding = detectors.drift(
+                    row.sku,
+                    row.ip_warehouse_id,
+                    sap_available=row.sap_available,
+                    ip_in_stock=row.ip_in_stock,
+                    avg_price=prices.get(row.sku, 0.0),
+                    abs_tolerance=settings.sync.drift_abs_tolerance,
+                    pct_tolerance=settings.sync.drift_pct_tolerance,
+                )
                 if finding:
                     out["STOCK_DRIFT"].append(finding)
         after = (page[-1].sku, page[-1].ip_warehouse_id)
@@ -145,8 +168,9 @@ async def _deadline_findings(session: AsyncSession, settings: Settings) -> list[
     if settings.ip.feed_mode == "starter":
         return []
     now = utcnow()
-    cutoff = detectors.feed_cutoff(now, settings.ip.account_timezone, settings.ip.nightly_sync_at,
-                                   settings.sync.feed_lead_minutes)
+    cutoff = detectors.feed_cutoff(
+        now, settings.ip.account_timezone, settings.ip.nightly_sync_at, settings.sync.feed_lead_minutes
+    )
     first = await repository.first_run(session, "stock")
     if first is None or as_utc(first.created_at) > cutoff:
         return []  # b1bridge was not running yet at that cut-off
@@ -169,8 +193,13 @@ async def store_ip_view(session: AsyncSession, variants: Iterable[Any], now: Any
         ip_skus[sku] = bool(v.removed)
         for block in v.warehouse:
             if block.warehouse is not None and block.in_stock is not None:
-                stock.append({"sku": sku, "wh": rules.local_warehouse_id(str(block.warehouse)),
-                              "in_stock": float(block.in_stock)})
+                stock.append(
+                    {
+                        "sku": sku,
+                        "wh": rules.local_warehouse_id(str(block.warehouse)),
+                        "in_stock": float(block.in_stock),
+                    }
+                )
     await repository.set_ip_view(session, ip_skus, stock, now)
     return {"variants": len(ip_skus), "stock_rows": len(stock)}
 
@@ -183,7 +212,13 @@ async def mismatches(session: AsyncSession, ip_skus: dict[str, bool], now: Any) 
         if f := detectors.ip_variant_without_item(sku, sap_known=sku in sap, ip_removed=removed):
             found.append(f)
     for sku, (live, sent_at) in sap.items():
-        if f := detectors.item_never_reached_ip(sku, live=live, sent_at=as_utc(sent_at) if sent_at else None,
-                                                in_ip=sku in ip_skus, now=now, grace=timedelta(hours=26)):
+        if f := detectors.item_never_reached_ip(
+            sku,
+            live=live,
+            sent_at=as_utc(sent_at) if sent_at else None,
+            in_ip=sku in ip_skus,
+            now=now,
+            grace=timedelta(hours=26),
+        ):
             found.append(f)
     return found

@@ -16,7 +16,8 @@ VARIANT_FIELDS = ["id", "sku", "removed", "in_stock", "warehouse"]
 
 def ip_client(runtime: Runtime) -> InventoryPlannerClient:
     client: InventoryPlannerClient = runtime.client(
-        "ip-sync", lambda rt: InventoryPlannerClient.from_settings(rt.settings.ip))
+        "ip-sync", lambda rt: InventoryPlannerClient.from_settings(rt.settings.ip)
+    )
     return client
 
 
@@ -32,7 +33,8 @@ async def run(runtime: Runtime) -> dict[str, Any]:
         summary["stock_rows"] += counts["stock_rows"]
         ip_skus.update({v.sku or str(v.id): bool(v.removed) for v in page.good})
     async with session_scope(runtime.sessionmaker) as session:
-        summary["sku_mismatch"] = await monitor.apply(session, "SKU_MISMATCH",
-                                                      await monitor.mismatches(session, ip_skus, now))
+        summary["sku_mismatch"] = await monitor.apply(
+            session, "SKU_MISMATCH", await monitor.mismatches(session, ip_skus, now)
+        )
         summary["detected"] = await monitor.detect(session, runtime.settings)
     return summary

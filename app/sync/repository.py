@@ -11,7 +11,7 @@ from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.sync import (
@@ -27,14 +27,14 @@ from app.models.sync import (
 )
 
 
-
 def _insert(session: AsyncSession, table: Any) -> Any:
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-async def upsert(session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]],
-                 keys: Sequence[str]) -> None:
+async def upsert(
+    session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]], keys: Sequence[str]
+) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE as one executemany: the statement is compiled once
     and cached (a multi-VALUES literal would be recompiled for every batch, which dominated runs)."""
     if not rows:
@@ -43,8 +43,11 @@ async def upsert(session: AsyncSession, model: type[SQLModel], rows: Sequence[di
     columns = list(rows[0])
     stmt = _insert(session, table)
     updates = {c: stmt.excluded[c] for c in columns if c not in keys}
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=updates) if updates else (
-        stmt.on_conflict_do_nothing(index_elements=list(keys)))
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=list(keys), set_=updates)
+        if updates
+        else (stmt.on_conflict_do_nothing(index_elements=list(keys)))
+    )
     await session.execute(stmt, list(rows))
 
 
@@ -63,7 +66,7 @@ async def add_active_run(session: AsyncSession, run: SyncRun) -> bool:
 
 
 async def active_run(session: AsyncSession, stream: str) -> SyncRun | None:
-    result = await session.exec(select(SyncRun).where(SyncRun.active_key == stream))  # type: ignore[call-overload]
+    result = await session.exec(select(SyncRun).where(col(SyncRun.active_key) == stream))  # type: ignore[call-overload]
     return result.scalars().first()  # type: ignore[no-any-return]
 
 
@@ -71,23 +74,26 @@ async def get_run(session: AsyncSession, run_id: str) -> SyncRun | None:
     return await session.get(SyncRun, run_id)
 
 
-async def list_runs(session: AsyncSession, *, stream: str | None, before: tuple[datetime, str] | None,
-                    limit: int) -> list[SyncRun]:
-    query = select(SyncRun).order_by(SyncRun.created_at.desc(), SyncRun.id.desc())  # type: ignore[attr-defined]
+async def list_runs(
+    session: AsyncSession, *, stream: str | None, before: tuple[datetime, str] | None, limit: int
+) -> list[SyncRun]:
+    query = select(SyncRun).order_by(col(SyncRun.created_at).desc(), col(SyncRun.id).desc())  # type: ignore[attr-defined]
     if stream:
-        query = query.where(SyncRun.stream == stream)
+        query = query.where(col(SyncRun.stream) == stream)
     if before is not None:
         at, rid = before
-        query = query.where(or_(SyncRun.created_at < at, and_(SyncRun.created_at == at, SyncRun.id < rid)))
+        query = query.where(
+            or_(col(SyncRun.created_at) < at, and_(col(SyncRun.created_at) == at, col(SyncRun.id) < rid))
+        )
     result = await session.exec(query.limit(limit))  # type: ignore[call-overload]
     return list(result.scalars())
 
 
 async def last_success(session: AsyncSession, stream: str, mode: str | None = None) -> SyncRun | None:
-    query = select(SyncRun).where(SyncRun.stream == stream, SyncRun.status == RunStatus.succeeded)
+    query = select(SyncRun).where(col(SyncRun.stream) == stream, col(SyncRun.status) == RunStatus.succeeded)
     if mode:
-        query = query.where(SyncRun.mode == mode)
-    query = query.order_by(SyncRun.finished_at.desc()).limit(1)  # type: ignore[union-attr]
+        query = query.where(col(SyncRun.mode) == mode)
+    query = query.order_by(col(SyncRun.finished_at).desc()).limit(1)  # type: ignore[union-attr]
     result = await session.exec(query)  # type: ignore[call-overload]
     return result.scalars().first()  # type: ignore[no-any-return]
 
@@ -133,20 +139,39 @@ async def delete_snapshots(session: AsyncSession, keys: Iterable[tuple[str, str]
 
 async def missing_skus(session: AsyncSession, seen_before: datetime, after: str, limit: int) -> list[str]:
     """Items a full run did not see (so SAP deleted them), key-set paged by SKU."""
-    query = (select(ItemState.sku).where(ItemState.seen_at < seen_before, ItemState.sku > after)
-             .order_by(ItemState.sku).limit(limit))
+    query = (
+        select(col(ItemState.sku))
+        .where(col(ItemState.seen_at) < seen_before, col(ItemState.sku) > after)
+        .order_by(col(ItemState.sku))
+        .limit(limit)
+    )
     result = await session.exec(query)  # type: ignore[call-overload]
     return list(result.scalars())
 
 
 async def promote_pending(session: AsyncSession, run_id: str, now: datetime, files: dict[str, str]) -> None:
     """Second phase: what the run queued is now what IP was sent."""
-    await session.exec(update(IpStock).where(IpStock.pending_run_id == run_id).values(  # type: ignore[call-overload]
-        sent_value=IpStock.pending_value, sent_removed=IpStock.pending_removed, sent_at=now,
-        sent_file=files.get("variant-warehouses"), pending_run_id=None))
-    await session.exec(update(ItemState).where(ItemState.pending_run_id == run_id).values(  # type: ignore[call-overload]
-        sent_hash=ItemState.pending_hash, sent_removed=ItemState.pending_removed, sent_at=now,
-        pending_run_id=None))
+    await session.exec(
+        update(IpStock)
+        .where(col(IpStock.pending_run_id) == run_id)
+        .values(  # type: ignore[call-overload]
+            sent_value=col(IpStock.pending_value),
+            sent_removed=col(IpStock.pending_removed),
+            sent_at=now,
+            sent_file=files.get("variant-warehouses"),
+            pending_run_id=None,
+        )
+    )
+    await session.exec(
+        update(ItemState)
+        .where(col(ItemState.pending_run_id) == run_id)
+        .values(  # type: ignore[call-overload]
+            sent_hash=col(ItemState.pending_hash),
+            sent_removed=col(ItemState.pending_removed),
+            sent_at=now,
+            pending_run_id=None,
+        )
+    )
 
 
 async def set_item_pending(session: AsyncSession, pending: dict[str, tuple[str, bool]], run_id: str) -> None:
@@ -154,19 +179,27 @@ async def set_item_pending(session: AsyncSession, pending: dict[str, tuple[str, 
     if not pending:
         return
     table = ItemState.__table__  # type: ignore[attr-defined]
-    stmt = (update(table).where(table.c.sku == bindparam("k"))
-            .values(pending_hash=bindparam("h"), pending_removed=bindparam("r"), pending_run_id=run_id))
+    stmt = (
+        update(table)
+        .where(table.c.sku == bindparam("k"))
+        .values(pending_hash=bindparam("h"), pending_removed=bindparam("r"), pending_run_id=run_id)
+    )
     await session.execute(stmt, [{"k": k, "h": h, "r": r} for k, (h, r) in pending.items()])
 
 
 async def mark_missing(session: AsyncSession, skus: Sequence[str], now: datetime) -> None:
-    await session.exec(update(ItemState).where(ItemState.sku.in_(list(skus)),  # type: ignore[call-overload, attr-defined]
-                                               ItemState.missing_since.is_(None))  # type: ignore[union-attr]
-                       .values(missing_since=now, live=False, excluded_rule="missing_in_sap"))
+    await session.exec(
+        update(ItemState)
+        .where(
+            col(ItemState.sku).in_(list(skus)),  # type: ignore[call-overload, attr-defined]
+            col(ItemState.missing_since).is_(None),
+        )  # type: ignore[union-attr]
+        .values(missing_since=now, live=False, excluded_rule="missing_in_sap")
+    )
 
 
 async def sap_warehouses(session: AsyncSession) -> list[SapWarehouse]:
-    result = await session.exec(select(SapWarehouse).order_by(SapWarehouse.code))  # type: ignore[call-overload]
+    result = await session.exec(select(SapWarehouse).order_by(col(SapWarehouse.code)))  # type: ignore[call-overload]
     return list(result.scalars())
 
 
@@ -177,76 +210,103 @@ async def warehouse_states(session: AsyncSession) -> dict[str, IpWarehouseState]
 
 async def warehouse_totals(session: AsyncSession) -> list[tuple[str, str | None, float, int]]:
     """(SAP warehouse, exclusion, positive available, SKUs with stock) over the current snapshot."""
-    query = (select(StockSnapshot.sap_warehouse, StockSnapshot.excluded_rule,
-                    func.sum(StockSnapshot.available), func.count())
-             .where(StockSnapshot.available > 0)
-             .group_by(StockSnapshot.sap_warehouse, StockSnapshot.excluded_rule))
+    query = (
+        select(
+            col(StockSnapshot.sap_warehouse),
+            col(StockSnapshot.excluded_rule),
+            func.sum(col(StockSnapshot.available)),
+            func.count(),
+        )
+        .where(col(StockSnapshot.available) > 0)
+        .group_by(col(StockSnapshot.sap_warehouse), col(StockSnapshot.excluded_rule))
+    )
     result = await session.exec(query)  # type: ignore[call-overload]
     return [(r[0], r[1], float(r[2] or 0), int(r[3])) for r in result.all()]
 
 
 async def sample_skus(session: AsyncSession, sap_warehouse: str, limit: int = 10) -> list[str]:
-    query = (select(StockSnapshot.sku).where(StockSnapshot.sap_warehouse == sap_warehouse,
-                                             StockSnapshot.available > 0)
-             .order_by(StockSnapshot.available.desc()).limit(limit))  # type: ignore[attr-defined]
+    query = (
+        select(col(StockSnapshot.sku))
+        .where(col(StockSnapshot.sap_warehouse) == sap_warehouse, col(StockSnapshot.available) > 0)
+        .order_by(col(StockSnapshot.available).desc())
+        .limit(limit)
+    )  # type: ignore[attr-defined]
     result = await session.exec(query)  # type: ignore[call-overload]
     return list(result.scalars())
 
 
 async def group_counts(session: AsyncSession) -> dict[int | None, int]:
-    query = (select(ItemState.group_code, func.count()).where(ItemState.missing_since.is_(None))  # type: ignore[union-attr]
-             .group_by(ItemState.group_code))
+    query = (
+        select(col(ItemState.group_code), func.count())
+        .where(col(ItemState.missing_since).is_(None))  # type: ignore[union-attr]
+        .group_by(col(ItemState.group_code))
+    )
     result = await session.exec(query)  # type: ignore[call-overload]
     return {r[0]: int(r[1]) for r in result.all()}
 
 
 async def item_page(session: AsyncSession, after: str, limit: int) -> list[ItemState]:
-    query = select(ItemState).where(ItemState.sku > after).order_by(ItemState.sku).limit(limit)
+    query = select(ItemState).where(col(ItemState.sku) > after).order_by(col(ItemState.sku)).limit(limit)
     result = await session.exec(query)  # type: ignore[call-overload]
     return list(result.scalars())
 
 
 async def ip_stock_page(session: AsyncSession, after: tuple[str, str], limit: int) -> list[IpStock]:
     sku, wh = after
-    query = (select(IpStock).where(or_(IpStock.sku > sku, and_(IpStock.sku == sku, IpStock.ip_warehouse_id > wh)))
-             .order_by(IpStock.sku, IpStock.ip_warehouse_id).limit(limit))
+    query = (
+        select(IpStock)
+        .where(or_(col(IpStock.sku) > sku, and_(col(IpStock.sku) == sku, col(IpStock.ip_warehouse_id) > wh)))
+        .order_by(col(IpStock.sku), col(IpStock.ip_warehouse_id))
+        .limit(limit)
+    )
     result = await session.exec(query)  # type: ignore[call-overload]
     return list(result.scalars())
 
 
 async def receipts(session: AsyncSession, po_id: str) -> dict[str, PoReceipt]:
-    result = await session.exec(select(PoReceipt).where(PoReceipt.ip_po_id == po_id))  # type: ignore[call-overload]
+    result = await session.exec(select(PoReceipt).where(col(PoReceipt.ip_po_id) == po_id))  # type: ignore[call-overload]
     return {r.ip_line_id: r for r in result.scalars()}
 
 
 async def last_run(session: AsyncSession, stream: str) -> SyncRun | None:
-    query = select(SyncRun).where(SyncRun.stream == stream).order_by(SyncRun.created_at.desc()).limit(1)  # type: ignore[attr-defined]
+    query = (
+        select(SyncRun).where(col(SyncRun.stream) == stream).order_by(col(SyncRun.created_at).desc()).limit(1)
+    )  # type: ignore[attr-defined]
     result = await session.exec(query)  # type: ignore[call-overload]
     return result.scalars().first()  # type: ignore[no-any-return]
 
 
-async def set_ip_view(session: AsyncSession, removed_by_sku: dict[str, bool], stock: list[dict[str, Any]],
-                      now: datetime) -> None:
+async def set_ip_view(
+    session: AsyncSession, removed_by_sku: dict[str, bool], stock: list[dict[str, Any]], now: datetime
+) -> None:
     """IP's own figures (reconcile), written with executemany updates: rows IP has that we never
     sent are not ours to create."""
     items_t, stock_t = ItemState.__table__, IpStock.__table__  # type: ignore[attr-defined]
     if removed_by_sku:
-        stmt = (update(items_t).where(items_t.c.sku == bindparam("k"))
-                .values(ip_removed=bindparam("r"), ip_seen_at=now))
+        stmt = (
+            update(items_t)
+            .where(items_t.c.sku == bindparam("k"))
+            .values(ip_removed=bindparam("r"), ip_seen_at=now)
+        )
         await session.execute(stmt, [{"k": k, "r": r} for k, r in removed_by_sku.items()])
     if stock:
-        stmt = (update(stock_t).where(stock_t.c.sku == bindparam("k"), stock_t.c.ip_warehouse_id == bindparam("w"))
-                .values(ip_in_stock=bindparam("v"), ip_seen_at=now))
+        stmt = (
+            update(stock_t)
+            .where(stock_t.c.sku == bindparam("k"), stock_t.c.ip_warehouse_id == bindparam("w"))
+            .values(ip_in_stock=bindparam("v"), ip_seen_at=now)
+        )
         await session.execute(stmt, [{"k": s["sku"], "w": s["wh"], "v": s["in_stock"]} for s in stock])
 
 
 async def sku_index(session: AsyncSession) -> dict[str, tuple[bool, datetime | None]]:
-    query = select(ItemState.sku, ItemState.live, ItemState.sent_at).where(ItemState.missing_since.is_(None))  # type: ignore[union-attr]
+    query = select(col(ItemState.sku), col(ItemState.live), col(ItemState.sent_at)).where(
+        col(ItemState.missing_since).is_(None)
+    )  # type: ignore[union-attr]
     result = await session.exec(query)  # type: ignore[call-overload]
     return {r[0]: (bool(r[1]), r[2]) for r in result.all()}
 
 
 async def first_run(session: AsyncSession, stream: str) -> SyncRun | None:
-    query = select(SyncRun).where(SyncRun.stream == stream).order_by(SyncRun.created_at).limit(1)  # type: ignore[arg-type]
+    query = select(SyncRun).where(col(SyncRun.stream) == stream).order_by(col(SyncRun.created_at)).limit(1)  # type: ignore[arg-type]
     result = await session.exec(query)  # type: ignore[call-overload]
     return result.scalars().first()  # type: ignore[no-any-return]

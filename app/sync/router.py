@@ -16,22 +16,34 @@ from app.sync.schemas import RunOut, RunPage, SyncRequest
 router = APIRouter(prefix="/sync", tags=["sync"])
 
 
-@router.post("/stock", status_code=202, response_model=RunOut,
-             summary="Request a stock sync (returns the already pending/running one if any)")
-async def request_stock_sync(body: SyncRequest, request: Request, session: SessionDep,
-                             principal: WriteDep) -> JSONResponse:
+@router.post(
+    "/stock",
+    status_code=202,
+    response_model=RunOut,
+    summary="Request a stock sync (returns the already pending/running one if any)",
+)
+async def request_stock_sync(
+    body: SyncRequest, request: Request, session: SessionDep, principal: WriteDep
+) -> JSONResponse:
     runtime = request.app.state.runtime
-    run, created = await service.request_run(session, full=body.full, trigger=RunTrigger.api,
-                                             redis=runtime.redis, settings=runtime.settings)
+    run, created = await service.request_run(
+        session, full=body.full, trigger=RunTrigger.api, redis=runtime.redis, settings=runtime.settings
+    )
     await session.flush()
     headers = {"Location": f"/sync/runs/{run.id}"}
-    return JSONResponse(RunOut.of(run).model_dump(mode="json") | {"created": created}, status_code=202,
-                        headers=headers)
+    return JSONResponse(
+        RunOut.of(run).model_dump(mode="json") | {"created": created}, status_code=202, headers=headers
+    )
 
 
 @router.get("/runs", response_model=RunPage)
-async def list_runs(session: SessionDep, principal: ReadDep, stream: str | None = None,
-                    cursor: str | None = None, limit: int = Query(50, ge=1, le=200)) -> RunPage:
+async def list_runs(
+    session: SessionDep,
+    principal: ReadDep,
+    stream: str | None = None,
+    cursor: str | None = None,
+    limit: int = Query(50, ge=1, le=200),
+) -> RunPage:
     before = None
     if cursor:
         from datetime import datetime

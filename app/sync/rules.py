@@ -87,8 +87,9 @@ class GroupDecision:
     unmapped: bool
 
 
-def group_decision(group_code: int | None, groups: Mapping[int, ItemGroupMappingLike],
-                   policy: str) -> GroupDecision:
+def group_decision(
+    group_code: int | None, groups: Mapping[int, ItemGroupMappingLike], policy: str
+) -> GroupDecision:
     """An unmapped group is reported and, per `SYNC_UNMAPPED_CATEGORY`, sent anyway or held."""
     mapping = groups.get(group_code) if group_code is not None else None
     if mapping is None:
@@ -111,9 +112,13 @@ class Warehouse:
 
     @classmethod
     def from_sap(cls, row: Mapping[str, Any]) -> Warehouse:
-        return cls(code=str(row["WarehouseCode"]), name=str(row.get("WarehouseName") or ""),
-                   inactive=yes(row.get("Inactive", "tNO")), nettable=yes(row.get("Nettable", "tYES")),
-                   drop_ship=yes(row.get("DropShip", "tNO")))
+        return cls(
+            code=str(row["WarehouseCode"]),
+            name=str(row.get("WarehouseName") or ""),
+            inactive=yes(row.get("Inactive", "tNO")),
+            nettable=yes(row.get("Nettable", "tYES")),
+            drop_ship=yes(row.get("DropShip", "tNO")),
+        )
 
 
 @dataclass(frozen=True)
@@ -144,8 +149,13 @@ def route(warehouse: Warehouse, mapping: WarehouseMappingLike | None) -> Route:
     if mapping is None:
         return Route(warehouse.code, None, exclusion)
     aggregate = str(getattr(mapping.mode, "value", mapping.mode)) == "aggregate"
-    return Route(warehouse.code, local_warehouse_id(mapping.ip_warehouse_id), exclusion, aggregate,
-                 mapping.ip_warehouse_name)
+    return Route(
+        warehouse.code,
+        local_warehouse_id(mapping.ip_warehouse_id),
+        exclusion,
+        aggregate,
+        mapping.ip_warehouse_name,
+    )
 
 
 def conflicts(routes: Iterable[Route]) -> dict[str, list[str]]:
@@ -158,12 +168,16 @@ def conflicts(routes: Iterable[Route]) -> dict[str, list[str]]:
     for r in routes:
         if r.ip_warehouse_id is not None and r.exclusion is None:
             reaching[r.ip_warehouse_id].append(r)
-    return {ip: sorted(r.sap_warehouse for r in rs) for ip, rs in reaching.items()
-            if len(rs) > 1 and not all(r.aggregate for r in rs)}
+    return {
+        ip: sorted(r.sap_warehouse for r in rs)
+        for ip, rs in reaching.items()
+        if len(rs) > 1 and not all(r.aggregate for r in rs)
+    }
 
 
-def resolve_routes(warehouses: Iterable[Warehouse],
-                   mappings: Mapping[str, WarehouseMappingLike]) -> dict[str, Route]:
+def resolve_routes(
+    warehouses: Iterable[Warehouse], mappings: Mapping[str, WarehouseMappingLike]
+) -> dict[str, Route]:
     routes = {w.code: route(w, mappings.get(w.code)) for w in warehouses}
     held = {code for codes in conflicts(routes.values()).values() for code in codes}
     return {code: _held(r) if code in held else r for code, r in routes.items()}
@@ -193,9 +207,17 @@ def stock_rows(item: Mapping[str, Any], routes: Mapping[str, Route]) -> list[Sto
     for line in item.get("ItemWarehouseInfoCollection") or []:
         code = str(line["WarehouseCode"])
         r = routes.get(code) or Route(code, None, UNMAPPED_WAREHOUSE)
-        rows.append(StockRow(code, float(line.get("InStock") or 0), float(line.get("Committed") or 0),
-                             float(line.get("Ordered") or 0), available(line.get("InStock"), line.get("Committed")),
-                             r.ip_warehouse_id if r.exclusion is None else None, r.exclusion))
+        rows.append(
+            StockRow(
+                code,
+                float(line.get("InStock") or 0),
+                float(line.get("Committed") or 0),
+                float(line.get("Ordered") or 0),
+                available(line.get("InStock"), line.get("Committed")),
+                r.ip_warehouse_id if r.exclusion is None else None,
+                r.exclusion,
+            )
+        )
     return rows
 
 
@@ -212,8 +234,9 @@ def ip_totals(rows: Iterable[StockRow], targets: Iterable[str] = ()) -> dict[str
 # --- what changed -----------------------------------------------------------------------------------
 
 
-def stock_action(sent_value: float | None, sent_removed: bool, live: bool,
-                 value: float | None) -> tuple[str, float | None] | None:
+def stock_action(
+    sent_value: float | None, sent_removed: bool, live: bool, value: float | None
+) -> tuple[str, float | None] | None:
     """What to send for one SKU x IP warehouse, given what IP last got; None = nothing.
 
     `value` None means the SKU no longer has stock rows there (disappeared or not live)."""
@@ -226,8 +249,11 @@ def stock_action(sent_value: float | None, sent_removed: bool, live: bool,
 
 def variant_fields(item: Mapping[str, Any]) -> dict[str, Any]:
     """The part of an item IP's variant row carries; its hash tells whether to resend it."""
-    return {"sku": str(item["ItemCode"]), "title": str(item.get("ItemName") or item["ItemCode"]),
-            "barcode": item.get("BarCode") or None}
+    return {
+        "sku": str(item["ItemCode"]),
+        "title": str(item.get("ItemName") or item["ItemCode"]),
+        "barcode": item.get("BarCode") or None,
+    }
 
 
 def fields_hash(fields: Mapping[str, Any], removed: bool) -> str:
@@ -245,21 +271,40 @@ def variant_action(sent_hash: str | None, sent_removed: bool, live: bool, new_ha
 # --- CSV rows ---------------------------------------------------------------------------------------
 
 
-def variant_row(fields: Mapping[str, Any], *, created: datetime, now: datetime, removed: bool) -> dict[str, Any]:
-    return {"VARIANT_ID": fields["sku"], "SKU": fields["sku"], "TITLE": fields["title"],
-            "BARCODE": fields.get("barcode"), "PRODUCT_ID": fields["sku"], "PRICE": None,
-            "CREATED_AT": created, "UPDATED_AT": now, "REMOVED": removed}
+def variant_row(
+    fields: Mapping[str, Any], *, created: datetime, now: datetime, removed: bool
+) -> dict[str, Any]:
+    return {
+        "VARIANT_ID": fields["sku"],
+        "SKU": fields["sku"],
+        "TITLE": fields["title"],
+        "BARCODE": fields.get("barcode"),
+        "PRODUCT_ID": fields["sku"],
+        "PRICE": None,
+        "CREATED_AT": created,
+        "UPDATED_AT": now,
+        "REMOVED": removed,
+    }
 
 
 def stock_row(sku: str, ip_warehouse_id: str, value: float | None, *, now: datetime) -> dict[str, Any]:
     """A REMOVED row still needs IN_STOCK (a required FLOAT): 0."""
-    return {"VARIANT_ID": sku, "WAREHOUSE_ID": ip_warehouse_id, "IN_STOCK": 0.0 if value is None else value,
-            "REMOVED": value is None, "UPDATED_AT": now}
+    return {
+        "VARIANT_ID": sku,
+        "WAREHOUSE_ID": ip_warehouse_id,
+        "IN_STOCK": 0.0 if value is None else value,
+        "REMOVED": value is None,
+        "UPDATED_AT": now,
+    }
 
 
 def warehouse_row(ip_warehouse_id: str, name: str, *, now: datetime) -> dict[str, Any]:
-    return {"WAREHOUSE_ID": ip_warehouse_id, "DISPLAY_NAME": name or ip_warehouse_id, "UPDATED_AT": now,
-            "REMOVED": False}
+    return {
+        "WAREHOUSE_ID": ip_warehouse_id,
+        "DISPLAY_NAME": name or ip_warehouse_id,
+        "UPDATED_AT": now,
+        "REMOVED": False,
+    }
 
 
 # --- SAP time ---------------------------------------------------------------------------------------

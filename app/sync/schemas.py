@@ -39,8 +39,12 @@ class RunOut(BaseModel):
 
     @classmethod
     def of(cls, run: Any) -> RunOut:
-        counts = RunCounts(read=run.read_count, changed=run.changed_count, sent=run.sent_count,
-                           skipped_by_rule=run.skipped_count)
+        counts = RunCounts(
+            read=run.read_count,
+            changed=run.changed_count,
+            sent=run.sent_count,
+            skipped_by_rule=run.skipped_count,
+        )
         data = {k: getattr(run, k) for k in cls.model_fields if k != "counts"}
         return cls(**data, counts=counts)
 

@@ -38,9 +38,11 @@ PENDING_GRACE = timedelta(minutes=30)
 
 def sap_client(runtime: Runtime) -> SapB1Client:
     """The sync's long-lived SAP client, sharing the cross-process Service Layer cap."""
+
     def build(rt: Runtime) -> SapB1Client:
-        cap = RedisSemaphore(rt.redis, redis_kit.key(rt.settings, "sap", "concurrency"),
-                             rt.settings.sap.max_concurrency)
+        cap = RedisSemaphore(
+            rt.redis, redis_kit.key(rt.settings, "sap", "concurrency"), rt.settings.sap.max_concurrency
+        )
         return SapB1Client(rt.settings.sap, semaphore=cap)
 
     client: SapB1Client = runtime.client("sap-sync", build)
@@ -58,8 +60,9 @@ def feed_dir(settings: Settings) -> Path:
 # --- requesting a run -------------------------------------------------------------------------------
 
 
-async def open_run(session: AsyncSession, *, full: bool, trigger: RunTrigger, redis: Any,
-                   settings: Settings) -> tuple[SyncRun, bool]:
+async def open_run(
+    session: AsyncSession, *, full: bool, trigger: RunTrigger, redis: Any, settings: Settings
+) -> tuple[SyncRun, bool]:
     """A new pending run, or (existing, False) when one is already pending or running."""
     mode = RunMode.full if full else RunMode.incremental
     for _ in range(2):
@@ -85,8 +88,9 @@ async def _abandoned(run: SyncRun, redis: Any, settings: Settings) -> bool:
     return utcnow() - as_utc(run.created_at) > PENDING_GRACE
 
 
-async def request_run(session: AsyncSession, *, full: bool, trigger: RunTrigger, redis: Any,
-                      settings: Settings) -> tuple[SyncRun, bool]:
+async def request_run(
+    session: AsyncSession, *, full: bool, trigger: RunTrigger, redis: Any, settings: Settings
+) -> tuple[SyncRun, bool]:
     """What POST /sync/stock does: a run plus its outbox job, in the caller's transaction."""
     run, created = await open_run(session, full=full, trigger=trigger, redis=redis, settings=settings)
     if created:
@@ -118,10 +122,17 @@ class Outcome:
         return self.error is None
 
 
-async def run_stock(runtime: Runtime, *, run_id: str | None = None, full: bool = False,
-                    trigger: RunTrigger = RunTrigger.schedule, dry_run: bool = False,
-                    progress: Callable[[int], None] | None = None,
-                    total: Callable[[int | None], None] | None = None, detect: bool = True) -> Outcome | None:
+async def run_stock(
+    runtime: Runtime,
+    *,
+    run_id: str | None = None,
+    full: bool = False,
+    trigger: RunTrigger = RunTrigger.schedule,
+    dry_run: bool = False,
+    progress: Callable[[int], None] | None = None,
+    total: Callable[[int | None], None] | None = None,
+    detect: bool = True,
+) -> Outcome | None:
     """Run one stock sync. None when another run is already active (nothing to do).
 
     `detect=False` leaves the detectors to their own scheduled job (the benchmark times the sync alone)."""
@@ -130,16 +141,27 @@ async def run_stock(runtime: Runtime, *, run_id: str | None = None, full: bool =
     run = await _claim(runtime, run_id, full=full, trigger=trigger)
     if run is None:
         return None
-    lock = RedisLock(runtime.redis, lock_key(runtime.settings, STOCK),
-                     lease_seconds=runtime.settings.sync.lock_lease_seconds, wait_timeout=0)
+    lock = RedisLock(
+        runtime.redis,
+        lock_key(runtime.settings, STOCK),
+        lease_seconds=runtime.settings.sync.lock_lease_seconds,
+        wait_timeout=0,
+    )
     try:
         await lock.acquire()
     except LockTimeout:
         await _close(runtime, run.id, RunStatus.failed, error="another worker holds the stock lock")
         return None
     try:
-        return await _execute(runtime, run, full=run.mode == RunMode.full, dry_run=False,
-                              progress=progress, total=total, detect=detect)
+        return await _execute(
+            runtime,
+            run,
+            full=run.mode == RunMode.full,
+            dry_run=False,
+            progress=progress,
+            total=total,
+            detect=detect,
+        )
     finally:
         await lock.release()
 
@@ -147,8 +169,9 @@ async def run_stock(runtime: Runtime, *, run_id: str | None = None, full: bool =
 async def _claim(runtime: Runtime, run_id: str | None, *, full: bool, trigger: RunTrigger) -> SyncRun | None:
     async with session_scope(runtime.sessionmaker) as session:
         if run_id is None:
-            run, created = await open_run(session, full=full, trigger=trigger, redis=runtime.redis,
-                                          settings=runtime.settings)
+            run, created = await open_run(
+                session, full=full, trigger=trigger, redis=runtime.redis, settings=runtime.settings
+            )
             if not created:
                 logger.info("sync.stock.already_active", extra={"run_id": run.id})
                 return None
@@ -161,8 +184,15 @@ async def _claim(runtime: Runtime, run_id: str | None, *, full: bool, trigger: R
         return run
 
 
-async def _close(runtime: Runtime, run_id: str, status: RunStatus, *, error: str | None = None,
-                 counts: Counts | None = None, files: list[dict[str, Any]] | None = None) -> SyncRun:
+async def _close(
+    runtime: Runtime,
+    run_id: str,
+    status: RunStatus,
+    *,
+    error: str | None = None,
+    counts: Counts | None = None,
+    files: list[dict[str, Any]] | None = None,
+) -> SyncRun:
     async with session_scope(runtime.sessionmaker) as session:
         run = await repository.get_run(session, run_id)
         assert run is not None
@@ -174,9 +204,16 @@ async def _close(runtime: Runtime, run_id: str, status: RunStatus, *, error: str
         return run
 
 
-async def _execute(runtime: Runtime, run: SyncRun | None, *, full: bool, dry_run: bool,
-                   progress: Callable[[int], None] | None,
-                   total: Callable[[int | None], None] | None, detect: bool = True) -> Outcome:
+async def _execute(
+    runtime: Runtime,
+    run: SyncRun | None,
+    *,
+    full: bool,
+    dry_run: bool,
+    progress: Callable[[int], None] | None,
+    total: Callable[[int | None], None] | None,
+    detect: bool = True,
+) -> Outcome:
     settings = runtime.settings
     sinks = Sinks(None if dry_run else feed_dir(settings) / "outgoing")
     counts = Counts()
@@ -185,8 +222,9 @@ async def _execute(runtime: Runtime, run: SyncRun | None, *, full: bool, dry_run
         plan, since = await _plan(runtime, sap, run, full=full, dry_run=dry_run)
         if total is not None:
             total(await sap.count("Items") if since is None else None)
-        engine = StockEngine(sap, runtime.sessionmaker, plan, sinks, page_size=settings.sync.page_size,
-                             progress=progress)
+        engine = StockEngine(
+            sap, runtime.sessionmaker, plan, sinks, page_size=settings.sync.page_size, progress=progress
+        )
         counts = engine.counts
         await (engine.run_full() if since is None else engine.run_incremental(since))
         if dry_run:
@@ -198,8 +236,13 @@ async def _execute(runtime: Runtime, run: SyncRun | None, *, full: bool, dry_run
     except Exception as exc:
         sinks.discard()
         logger.exception("sync.stock.failed", extra={"run_id": run.id if run else None})
-        closed = await _close(runtime, run.id, RunStatus.failed, error=f"{type(exc).__name__}: {exc}",
-                              counts=counts) if run else None
+        closed = (
+            await _close(
+                runtime, run.id, RunStatus.failed, error=f"{type(exc).__name__}: {exc}", counts=counts
+            )
+            if run
+            else None
+        )
         if detect:
             await _after(runtime)
         return Outcome(closed, counts, sinks, error=f"{type(exc).__name__}: {exc}")
@@ -209,8 +252,9 @@ async def _execute(runtime: Runtime, run: SyncRun | None, *, full: bool, dry_run
     return Outcome(closed, counts, sinks)
 
 
-async def _plan(runtime: Runtime, sap: SapB1Client, run: SyncRun | None, *, full: bool, dry_run: bool
-                ) -> tuple[Plan, Any]:
+async def _plan(
+    runtime: Runtime, sap: SapB1Client, run: SyncRun | None, *, full: bool, dry_run: bool
+) -> tuple[Plan, Any]:
     """Warehouses, groups and mappings (small, read whole every run), and where to start reading."""
     from app.mappings import service as mapping_service
 
@@ -224,10 +268,24 @@ async def _plan(runtime: Runtime, sap: SapB1Client, run: SyncRun | None, *, full
         if not dry_run:
             await save_warehouses(session, warehouses, now)
     routes = rules.resolve_routes([rules.Warehouse.from_sap(w) for w in warehouses], wh_map)
-    held = {r.ip_warehouse_id for r in routes.values() if r.exclusion == rules.MAPPING_CONFLICT and r.ip_warehouse_id}
+    held = {
+        r.ip_warehouse_id
+        for r in routes.values()
+        if r.exclusion == rules.MAPPING_CONFLICT and r.ip_warehouse_id
+    }
     mode = RunMode.full if full or mark is None else RunMode.incremental
-    plan = Plan(run.id if run else "dry-run", mode, now, routes, dict(group_map), settings.sync.unmapped_category,
-                settings.sync.sap_timezone, settings.ip.feed_mode in ("advanced", "both"), dry_run, held)
+    plan = Plan(
+        run.id if run else "dry-run",
+        mode,
+        now,
+        routes,
+        dict(group_map),
+        settings.sync.unmapped_category,
+        settings.sync.sap_timezone,
+        settings.ip.feed_mode in ("advanced", "both"),
+        dry_run,
+        held,
+    )
     if run is not None:
         await _start_window(runtime, run.id, mode, mark, now)
     if mode == RunMode.full:
@@ -237,7 +295,9 @@ async def _plan(runtime: Runtime, sap: SapB1Client, run: SyncRun | None, *, full
     return plan, streams.changed_since(day, minute)
 
 
-async def _start_window(runtime: Runtime, run_id: str, mode: RunMode, mark: datetime | None, now: datetime) -> None:
+async def _start_window(
+    runtime: Runtime, run_id: str, mode: RunMode, mark: datetime | None, now: datetime
+) -> None:
     async with session_scope(runtime.sessionmaker) as session:
         run = await repository.get_run(session, run_id)
         assert run is not None

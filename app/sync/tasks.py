@@ -22,8 +22,9 @@ from app.worker.jobs import job
 async def sync_stock(runtime: Runtime, run_id: str | None = None, full: bool = False) -> dict[str, Any]:
     """Run a requested (run_id) or scheduled stock sync. Never raises on a SAP failure: the run is
     recorded as failed, the watermark stays, and the next scheduled run catches up."""
-    outcome = await service.run_stock(runtime, run_id=run_id, full=full,
-                                      trigger=RunTrigger.api if run_id else RunTrigger.schedule)
+    outcome = await service.run_stock(
+        runtime, run_id=run_id, full=full, trigger=RunTrigger.api if run_id else RunTrigger.schedule
+    )
     if outcome is None:
         return {"skipped": "another stock run is active"}
     return {"run_id": outcome.run.id if outcome.run else None, "ok": outcome.ok, "error": outcome.error}
@@ -43,19 +44,29 @@ async def detect_job(runtime: Runtime) -> dict[str, int]:
 FUNCTIONS = [sync_stock, reconcile_job, detect_job]
 
 
-def _incremental(ctx: dict[str, Any]) -> Any:
-    return sync_stock(ctx)
+async def _incremental(ctx: dict[str, Any]) -> Any:
+    return await sync_stock(ctx)
 
 
-def _full(ctx: dict[str, Any]) -> Any:
-    return sync_stock(ctx, full=True)
+async def _full(ctx: dict[str, Any]) -> Any:
+    return await sync_stock(ctx, full=True)
+
+
+async def _reconcile(ctx: dict[str, Any]) -> Any:
+    return await reconcile_job(ctx)
+
+
+async def _detect(ctx: dict[str, Any]) -> Any:
+    return await detect_job(ctx)
 
 
 def full_run_utc(settings: Settings, today: datetime | None = None) -> tuple[int, int]:
     """SYNC_FULL_AT (account time) as a UTC hour and minute; arq's cron runs on UTC."""
     hour, minute = (int(p) for p in settings.sync.full_at.split(":", 1))
     day = (today or utcnow()).astimezone(ZoneInfo(settings.ip.account_timezone)).date()
-    local = datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(settings.ip.account_timezone))
+    local = datetime(
+        day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(settings.ip.account_timezone)
+    )
     utc = local.astimezone(ZoneInfo("UTC"))
     return utc.hour, utc.minute
 
@@ -70,9 +81,22 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
     hour, minute = full_run_utc(settings)
     hours_reconcile = set(range(0, 24, max(1, s.reconcile_every_minutes // 60)))
     return [
-        cron(_incremental, name="sync.stock.incremental", minute=_every(s.incremental_every_minutes),
-             unique=True, run_at_startup=False, timeout=timedelta(hours=2)),
-        cron(_full, name="sync.stock.full", hour={hour}, minute={minute}, unique=True, timeout=timedelta(hours=3)),
-        cron(reconcile_job, name="sync.reconcile.cron", hour=hours_reconcile, minute={37}, unique=True),
-        cron(detect_job, name="sync.detect.cron", minute=_every(s.detect_every_minutes, 7), unique=True),
+        cron(
+            _incremental,
+            name="sync.stock.incremental",
+            minute=_every(s.incremental_every_minutes),
+            unique=True,
+            run_at_startup=False,
+            timeout=timedelta(hours=2),
+        ),
+        cron(
+            _full,
+            name="sync.stock.full",
+            hour={hour},
+            minute={minute},
+            unique=True,
+            timeout=timedelta(hours=3),
+        ),
+        cron(_reconcile, name="sync.reconcile.cron", hour=hours_reconcile, minute={37}, unique=True),
+        cron(_detect, name="sync.detect.cron", minute=_every(s.detect_every_minutes, 7), unique=True),
     ]

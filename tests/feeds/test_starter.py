@@ -23,7 +23,9 @@ async def test_starter_feed(world: World, client: httpx.AsyncClient, keys: dict[
     body = {"name": "main", "ip_warehouse_id": "01", "username": "ip", "password": "a-long-password"}
     made = await client.post("/feeds/starter/connectors", json=body, headers=bearer(keys["admin"]))
     assert made.status_code == 201 and "password" not in made.json()
-    assert (await client.post("/feeds/starter/connectors", json=body, headers=bearer(keys["write"]))).status_code == 403
+    assert (
+        await client.post("/feeds/starter/connectors", json=body, headers=bearer(keys["write"]))
+    ).status_code == 403
     auth = ("ip", "a-long-password")
     assert (await client.get(URL, auth=auth)).status_code == 404  # nothing complete built yet
     assert (await feeds_service.build_starter(world.runtime))["01"].startswith("published")
@@ -32,7 +34,10 @@ async def test_starter_feed(world: World, client: httpx.AsyncClient, keys: dict[
     got = await client.get(URL, auth=auth)
     head = await client.head(URL, auth=auth)
     assert got.status_code == head.status_code == 200 and head.content == b""
-    assert got.headers["etag"] == head.headers["etag"] and got.headers["last-modified"] == head.headers["last-modified"]
+    assert (
+        got.headers["etag"] == head.headers["etag"]
+        and got.headers["last-modified"] == head.headers["last-modified"]
+    )
     assert got.headers["content-length"] == head.headers["content-length"]
     assert got.text.splitlines()[0].startswith("product_id,title,price,SKU,created_at,stock_quantity")
     cached = await client.get(URL, auth=auth, headers={"If-None-Match": got.headers["etag"]})

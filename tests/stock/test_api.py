@@ -12,8 +12,9 @@ from tests.sync.conftest import World, add_mappings
 from tests.sync.test_end_to_end import GROUPS, MAPPED
 
 
-async def test_post_sync_stock_returns_202_and_the_same_run_while_pending(client: httpx.AsyncClient,
-                                                                          keys: dict[str, str]) -> None:
+async def test_post_sync_stock_returns_202_and_the_same_run_while_pending(
+    client: httpx.AsyncClient, keys: dict[str, str]
+) -> None:
     first = await client.post("/sync/stock", json={"full": True}, headers=bearer(keys["write"]))
     second = await client.post("/sync/stock", json={"full": False}, headers=bearer(keys["write"]))
     assert first.status_code == second.status_code == 202
@@ -35,7 +36,9 @@ async def test_stock_views(world: World, client: httpx.AsyncClient, keys: dict[s
     auth = bearer(keys["read"])
     page = (await client.get("/stock", params={"limit": 7}, headers=auth)).json()
     assert len(page["items"]) == 7 and page["next_cursor"]
-    nxt = (await client.get("/stock", params={"limit": 7, "cursor": page["next_cursor"]}, headers=auth)).json()
+    nxt = (
+        await client.get("/stock", params={"limit": 7, "cursor": page["next_cursor"]}, headers=auth)
+    ).json()
     assert nxt["items"][0]["sku"] >= page["items"][-1]["sku"]
     only = (await client.get("/stock", params={"sap_warehouse": "04"}, headers=auth)).json()["items"]
     assert only and all(r["excluded_by_rule"] == "non_nettable" for r in only)

@@ -25,8 +25,10 @@ async def sap_items(world: World) -> list[dict[str, Any]]:
 
 async def post_goods_receipt(world: World, sku: str, warehouse: str, qty: float) -> None:
     async with SapB1Client(world.runtime.settings.sap) as sap:
-        await sap.create("InventoryGenEntries", {"DocumentLines": [
-            {"ItemCode": sku, "Quantity": qty, "WarehouseCode": warehouse}]})
+        await sap.create(
+            "InventoryGenEntries",
+            {"DocumentLines": [{"ItemCode": sku, "Quantity": qty, "WarehouseCode": warehouse}]},
+        )
 
 
 def live(item: dict[str, Any]) -> bool:
@@ -56,7 +58,9 @@ async def test_ip_stock_equals_sap_available_for_every_mapped_sku(world: World) 
         for row in item["ItemWarehouseInfoCollection"]:
             if row["WarehouseCode"] in ("01", "02") and live(item):
                 expected = row["InStock"] - row["Committed"]
-                assert world.ip_store.stock_of(item["ItemCode"], f"c123_csv.{row['WarehouseCode']}") == expected
+                assert (
+                    world.ip_store.stock_of(item["ItemCode"], f"c123_csv.{row['WarehouseCode']}") == expected
+                )
                 checked += 1
     assert checked > 50
     found = await open_exceptions(world)

@@ -13,7 +13,14 @@ from app.models.feeds import DeliveryStatus, FeedDelivery
 from app.models.sync import RunTrigger, StockSnapshot
 from app.sync import repository, service
 from tests.sync.conftest import World, add_mappings
-from tests.sync.test_end_to_end import GROUPS, MAPPED, open_exceptions, post_goods_receipt, sap_items, sync_and_ingest
+from tests.sync.test_end_to_end import (
+    GROUPS,
+    MAPPED,
+    open_exceptions,
+    post_goods_receipt,
+    sap_items,
+    sync_and_ingest,
+)
 
 
 async def watermark(world: World) -> object:
@@ -21,14 +28,19 @@ async def watermark(world: World) -> object:
         return await repository.watermark(session, "stock")
 
 
-@pytest.mark.parametrize("knobs", [{"error_5xx_rate": 1.0}, {"timeout_rate": 1.0, "timeout_hang_s": 0.05},
-                                   {"session_expiry_every": 1}])
+@pytest.mark.parametrize(
+    "knobs",
+    [{"error_5xx_rate": 1.0}, {"timeout_rate": 1.0, "timeout_hang_s": 0.05}, {"session_expiry_every": 1}],
+)
 async def test_a_failed_run_keeps_the_watermark_and_the_next_catches_up(world: World, knobs: dict) -> None:
     await add_mappings(world.runtime, warehouses=MAPPED, groups=GROUPS)
     await sync_and_ingest(world, full=True)
     before = await watermark(world)
-    sku = next(i["ItemCode"] for i in await sap_items(world) if i["Valid"] == "tYES" and i["Frozen"] == "tNO"
-               and i["InventoryItem"] == "tYES")
+    sku = next(
+        i["ItemCode"]
+        for i in await sap_items(world)
+        if i["Valid"] == "tYES" and i["Frozen"] == "tNO" and i["InventoryItem"] == "tYES"
+    )
     await post_goods_receipt(world, sku, "01", 3)
     previous = world.ip_store.stock_of(sku, "c123_csv.01")
     world.sap_control("POST", "/faults", knobs)
@@ -43,8 +55,11 @@ async def test_a_failed_run_keeps_the_watermark_and_the_next_catches_up(world: W
 async def test_an_item_made_inactive_is_sent_as_removed(world: World) -> None:
     await add_mappings(world.runtime, warehouses=MAPPED, groups=GROUPS)
     await sync_and_ingest(world, full=True)
-    sku = next(i["ItemCode"] for i in await sap_items(world) if i["Valid"] == "tYES" and i["Frozen"] == "tNO"
-               and i["InventoryItem"] == "tYES")
+    sku = next(
+        i["ItemCode"]
+        for i in await sap_items(world)
+        if i["Valid"] == "tYES" and i["Frozen"] == "tNO" and i["InventoryItem"] == "tYES"
+    )
     async with SapB1Client(world.runtime.settings.sap) as sap:
         await sap.patch("Items", sku, {"Valid": "tNO"})
     outcome = await sync_and_ingest(world)
@@ -62,9 +77,14 @@ async def test_rows_changed_during_a_paged_read_are_not_lost(world: World) -> No
 
     def during(n: int) -> None:
         if not pages:  # after the first page: insert before the cursor, change a row ahead of it
-            httpx.post(f"{world.sap_url}/_emulator/items", json={"ItemCode": "A00000", "ItemName": "new"}, timeout=5)
-            httpx.post(f"{world.sap_url}/_emulator/stock",
-                       json={"ItemCode": last, "WarehouseCode": "01", "InStock": 4242, "Committed": 0}, timeout=5)
+            httpx.post(
+                f"{world.sap_url}/_emulator/items", json={"ItemCode": "A00000", "ItemName": "new"}, timeout=5
+            )
+            httpx.post(
+                f"{world.sap_url}/_emulator/stock",
+                json={"ItemCode": last, "WarehouseCode": "01", "InStock": 4242, "Committed": 0},
+                timeout=5,
+            )
         pages.append(n)
 
     world.runtime.settings.sync.page_size = 5  # many pages, so the change lands beyond the read-ahead
@@ -101,8 +121,11 @@ async def test_sftp_outage_queues_files_and_delivers_them_later_in_order(world: 
 
 
 async def test_conflicting_mappings_hold_the_ip_warehouse(world: World) -> None:
-    await add_mappings(world.runtime, warehouses={"01": {"ip_warehouse_id": "X"}, "02": {"ip_warehouse_id": "X"}},
-                       groups=GROUPS)
+    await add_mappings(
+        world.runtime,
+        warehouses={"01": {"ip_warehouse_id": "X"}, "02": {"ip_warehouse_id": "X"}},
+        groups=GROUPS,
+    )
     outcome = await service.run_stock(world.runtime, full=True, trigger=RunTrigger.cli)
     assert outcome is not None and outcome.ok
     assert "variant-warehouses" not in outcome.sinks.counts
