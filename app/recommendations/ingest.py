@@ -15,7 +15,7 @@ from app.writeback import clients
 
 ITEM_FIELDS = ["ItemCode", "Valid", "Frozen", "PurchaseItem", "ProcurementMethod", "ItemsGroupCode"]
 ITEM_CACHE_SECONDS = 60.0
-_items: dict[str, tuple[float, ItemFacts | None]] = {}
+_items: dict[tuple[str, str], tuple[float, ItemFacts | None]] = {}  # (SAP root, ItemCode)
 
 
 async def fetch_po(runtime: Runtime, po_id: str) -> IPPurchaseOrder:
@@ -26,21 +26,25 @@ def item_facts(row: dict[str, object], make_groups: Iterable[int]) -> ItemFacts:
     group = row.get("ItemsGroupCode")
     group_code = int(group) if isinstance(group, int | str) and str(group).lstrip("-").isdigit() else None
     return ItemFacts(
-        item_code=str(row["ItemCode"]), valid=row.get("Valid") != "tNO", frozen=row.get("Frozen") == "tYES",
+        item_code=str(row["ItemCode"]),
+        valid=row.get("Valid") != "tNO",
+        frozen=row.get("Frozen") == "tYES",
         purchasable=row.get("PurchaseItem") != "tNO",
-        make=row.get("ProcurementMethod") == "bom_Make" or (group_code is not None and group_code in make_groups),
-        group=group_code)
+        make=row.get("ProcurementMethod") == "bom_Make"
+        or (group_code is not None and group_code in make_groups),
+        group=group_code,
+    )
 
 
 async def _item(sap: SapB1Client, code: str, make_groups: list[int]) -> ItemFacts | None:
-    cached = _items.get(code)
+    cached = _items.get((sap.root, code))
     if cached is not None and time.monotonic() - cached[0] < ITEM_CACHE_SECONDS:
         return cached[1]
     try:
         facts: ItemFacts | None = item_facts(await sap.get("Items", code, select=ITEM_FIELDS), make_groups)
     except SapNotFound:
         facts = None
-    _items[code] = (time.monotonic(), facts)
+    _items[(sap.root, code)] = (time.monotonic(), facts)
     return facts
 
 

@@ -77,8 +77,11 @@ def group_lines(types: Sequence[tuple[int, DocumentType]]) -> list[Group]:
     if bought:
         kind = next(t for n, t in types if n == bought[0])
         groups.append(Group("po" if kind is DocumentType.purchase_order else "pr", kind, bought))
-    groups.extend(Group(f"wo:{n}", DocumentType.production_order, (n,))
-                  for n, t in types if t is DocumentType.production_order)
+    groups.extend(
+        Group(f"wo:{n}", DocumentType.production_order, (n,))
+        for n, t in types
+        if t is DocumentType.production_order
+    )
     return groups
 
 

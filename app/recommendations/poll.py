@@ -27,10 +27,9 @@ async def ingest_po(runtime: Runtime, po: IPPurchaseOrder) -> str | None:
     """One PO at a time per id (webhook job and poll may race): versions are numbered in order."""
     items = await ingest.items_for(runtime, po)
     key = redis_kit.key(runtime.settings, "lock", "ip-po", po.id)
-    async with RedisLock(runtime.redis, key, wait_timeout=60):
-        async with session_scope(runtime.sessionmaker) as session:
-            rec = await service.ingest(session, runtime.settings, po, items)
-            return rec.id if rec else None
+    async with RedisLock(runtime.redis, key, wait_timeout=60), session_scope(runtime.sessionmaker) as session:
+        rec = await service.ingest(session, runtime.settings, po, items)
+        return rec.id if rec else None
 
 
 async def ingest_by_id(runtime: Runtime, po_id: str) -> str | None:
@@ -56,9 +55,13 @@ async def _bad_records(runtime: Runtime, errors: list[object]) -> None:
     async with session_scope(runtime.sessionmaker) as session:
         for error in errors:
             await exceptions.raise_exception(
-                session, "IP_BAD_PAYLOAD", {"ip_po_id": getattr(error, "record_id", None) or "(unknown)"},
-                message=getattr(error, "message", None), source="recommendations.poll",
-                evidence={"record": getattr(error, "raw", None)})
+                session,
+                "IP_BAD_PAYLOAD",
+                {"ip_po_id": getattr(error, "record_id", None) or "(unknown)"},
+                message=getattr(error, "message", None),
+                source="recommendations.poll",
+                evidence={"record": getattr(error, "raw", None)},
+            )
 
 
 async def poll_once(runtime: Runtime) -> int:

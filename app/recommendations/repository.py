@@ -24,14 +24,21 @@ async def get(session: AsyncSession, rec_id: str) -> Recommendation | None:
 
 
 async def latest_for_po(session: AsyncSession, po_id: str) -> Recommendation | None:
-    result = await session.exec(select(Recommendation).where(Recommendation.ip_po_id == po_id)
-                                .order_by(col(Recommendation.version).desc()).limit(1))
+    result = await session.exec(
+        select(Recommendation)
+        .where(Recommendation.ip_po_id == po_id)
+        .order_by(col(Recommendation.version).desc())
+        .limit(1)
+    )
     return result.first()
 
 
 async def lines(session: AsyncSession, rec_id: str) -> list[RecommendationLine]:
-    result = await session.exec(select(RecommendationLine).where(RecommendationLine.recommendation_id == rec_id)
-                                .order_by(col(RecommendationLine.line_no)))
+    result = await session.exec(
+        select(RecommendationLine)
+        .where(RecommendationLine.recommendation_id == rec_id)
+        .order_by(col(RecommendationLine.line_no))
+    )
     return list(result.all())
 
 
@@ -40,23 +47,31 @@ async def add_all(session: AsyncSession, rows: list[object]) -> None:
     await session.flush()
 
 
-async def page(session: AsyncSession, where: Filter, *, after: tuple[datetime, str] | None,
-               limit: int) -> list[Recommendation]:
+async def page(
+    session: AsyncSession, where: Filter, *, after: tuple[datetime, str] | None, limit: int
+) -> list[Recommendation]:
     query = select(Recommendation)
     if where.status is not None:
         query = query.where(Recommendation.status == where.status)
     if where.ip_po_id:
         query = query.where(Recommendation.ip_po_id == where.ip_po_id)
     if where.vendor:
-        query = query.where(or_(Recommendation.ip_vendor == where.vendor, Recommendation.card_code == where.vendor))
+        query = query.where(
+            or_(Recommendation.ip_vendor == where.vendor, Recommendation.card_code == where.vendor)
+        )
     if where.sku:
         having = select(RecommendationLine.recommendation_id).where(
-            or_(RecommendationLine.sku == where.sku, RecommendationLine.item_code == where.sku))
+            or_(RecommendationLine.sku == where.sku, RecommendationLine.item_code == where.sku)
+        )
         query = query.where(col(Recommendation.id).in_(having))
     if after is not None:
         created, rec_id = after
-        query = query.where(or_(col(Recommendation.created_at) < created,
-                                (col(Recommendation.created_at) == created) & (col(Recommendation.id) < rec_id)))
+        query = query.where(
+            or_(
+                col(Recommendation.created_at) < created,
+                (col(Recommendation.created_at) == created) & (col(Recommendation.id) < rec_id),
+            )
+        )
     query = query.order_by(col(Recommendation.created_at).desc(), col(Recommendation.id).desc()).limit(limit)
     return list((await session.exec(query)).all())
 

@@ -22,21 +22,29 @@ router = APIRouter(tags=["recommendations"])
 
 @router.get("/recommendations", response_model=schemas.RecommendationPage)
 async def list_recommendations(
-    session: SessionDep, _: ReadDep, status: RecommendationStatus | None = None, ip_po_id: str | None = None,
-    vendor: str | None = None, sku: str | None = None, cursor: str | None = None,
+    session: SessionDep,
+    _: ReadDep,
+    status: RecommendationStatus | None = None,
+    ip_po_id: str | None = None,
+    vendor: str | None = None,
+    sku: str | None = None,
+    cursor: str | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> schemas.RecommendationPage:
     after = None
     if cursor:
         raw = decode_cursor(cursor)
         after = (as_utc(datetime.fromisoformat(raw["c"])), str(raw["i"]))
-    rows = await repository.page(session, repository.Filter(status, ip_po_id, vendor, sku), after=after,
-                                 limit=limit + 1)
+    rows = await repository.page(
+        session, repository.Filter(status, ip_po_id, vendor, sku), after=after, limit=limit + 1
+    )
     more = len(rows) > limit
     rows = rows[:limit]
     token = encode_cursor({"c": as_utc(rows[-1].created_at).isoformat(), "i": rows[-1].id}) if more else None
-    return schemas.RecommendationPage(items=[schemas.RecommendationOut.model_validate(r, from_attributes=True)
-                                             for r in rows], next_cursor=token)
+    return schemas.RecommendationPage(
+        items=[schemas.RecommendationOut.model_validate(r, from_attributes=True) for r in rows],
+        next_cursor=token,
+    )
 
 
 @router.get("/recommendations/{rec_id}", response_model=schemas.RecommendationDetail)
@@ -47,10 +55,13 @@ async def get_recommendation(rec_id: str, session: SessionDep, _: ReadDep) -> sc
     attempts = await writes.attempts_for(session, [w.id for w in write_rows])
     documents = await writes.documents_for_source(session, rec.id)
     base = schemas.RecommendationOut.model_validate(rec, from_attributes=True).model_dump()
-    return schemas.RecommendationDetail(**base, lines=_all(schemas.LineOut, lines),
-                                        writes=_all(schemas.WriteOut, write_rows),
-                                        attempts=_all(schemas.AttemptOut, attempts),
-                                        documents=_all(schemas.DocumentOut, documents))
+    return schemas.RecommendationDetail(
+        **base,
+        lines=_all(schemas.LineOut, lines),
+        writes=_all(schemas.WriteOut, write_rows),
+        attempts=_all(schemas.AttemptOut, attempts),
+        documents=_all(schemas.DocumentOut, documents),
+    )
 
 
 def _all(model: Any, rows: list[Any]) -> list[Any]:
@@ -58,8 +69,9 @@ def _all(model: Any, rows: list[Any]) -> list[Any]:
 
 
 @router.post("/recommendations/{rec_id}/approve", response_model=schemas.RecommendationOut | schemas.DryRun)
-async def approve(rec_id: str, request: Request, session: SessionDep, principal: WriteDep,
-                  dry_run: bool = False) -> Any:
+async def approve(
+    rec_id: str, request: Request, session: SessionDep, principal: WriteDep, dry_run: bool = False
+) -> Any:
     """Approve and queue for SAP; `dry_run=true` returns the exact SAP bodies and changes nothing."""
     settings = request.app.state.settings
     if dry_run:
@@ -69,8 +81,9 @@ async def approve(rec_id: str, request: Request, session: SessionDep, principal:
 
 
 @router.post("/recommendations/{rec_id}/reject", response_model=schemas.RecommendationOut)
-async def reject(rec_id: str, session: SessionDep, principal: WriteDep,
-                 body: schemas.RejectIn | None = None) -> schemas.RecommendationOut:
+async def reject(
+    rec_id: str, session: SessionDep, principal: WriteDep, body: schemas.RejectIn | None = None
+) -> schemas.RecommendationOut:
     rec = await service.reject(session, rec_id, principal.actor, body.reason if body else None)
     return schemas.RecommendationOut.model_validate(rec, from_attributes=True)
 

@@ -42,5 +42,13 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
     minutes = settings.writeback.poll_minutes
     if minutes <= 0:
         return []
-    return [cron(poll_orders, name="recommendations.poll", minute=set(range(0, 60, min(minutes, 60))),
-                 unique=True, run_at_startup=False, job_id="cron:recommendations.poll")]  # type: ignore[arg-type]
+    return [
+        cron(
+            poll_orders,  # type: ignore[arg-type]
+            name="recommendations.poll",
+            minute=set(range(0, 60, min(minutes, 60))),
+            unique=True,
+            run_at_startup=False,
+            job_id="cron:recommendations.poll",
+        )
+    ]

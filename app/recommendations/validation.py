@@ -77,8 +77,10 @@ class Outcome:
 
 def _vendor(outcome: Outcome, vendor: str | None, card_code: str | None) -> None:
     subject = {"vendor": vendor or "(none)"}
-    outcome.check(card_code is None, Problem(
-        UNMAPPED_VENDOR, subject, f"IP vendor {vendor!r} has no SAP CardCode mapping"))
+    outcome.check(
+        card_code is None,
+        Problem(UNMAPPED_VENDOR, subject, f"IP vendor {vendor!r} has no SAP CardCode mapping"),
+    )
 
 
 def _quantity_ok(quantity: Decimal | None) -> bool:
@@ -87,34 +89,72 @@ def _quantity_ok(quantity: Decimal | None) -> bool:
 
 def _line(outcome: Outcome, po_id: str, line: LineFacts) -> None:
     sku = line.sku or "(none)"
-    outcome.check(line.warehouse_code is None, Problem(
-        UNMAPPED_WAREHOUSE, {"warehouse": line.ip_warehouse or "(none)"},
-        f"IP warehouse {line.ip_warehouse!r} has no SAP warehouse mapping", line.line_no))
-    outcome.check(line.item is None, Problem(
-        SKU_MISMATCH, {"sku": sku}, f"SKU {sku!r} is unknown to SAP", line.line_no))
+    outcome.check(
+        line.warehouse_code is None,
+        Problem(
+            UNMAPPED_WAREHOUSE,
+            {"warehouse": line.ip_warehouse or "(none)"},
+            f"IP warehouse {line.ip_warehouse!r} has no SAP warehouse mapping",
+            line.line_no,
+        ),
+    )
+    outcome.check(
+        line.item is None, Problem(SKU_MISMATCH, {"sku": sku}, f"SKU {sku!r} is unknown to SAP", line.line_no)
+    )
     if line.item is not None:
-        outcome.check(not line.item.usable, Problem(
-            INACTIVE_ITEM, {"sku": sku}, _inactive_reason(line.item), line.line_no))
-    outcome.check(not _quantity_ok(line.quantity), Problem(
-        INVALID_QUANTITY, {"sku": sku, "ip_po_id": po_id, "line": line.ip_line_id or str(line.line_no)},
-        f"quantity {line.quantity!s} of {sku!r} is not a positive number", line.line_no))
+        outcome.check(
+            not line.item.usable,
+            Problem(INACTIVE_ITEM, {"sku": sku}, _inactive_reason(line.item), line.line_no),
+        )
+    outcome.check(
+        not _quantity_ok(line.quantity),
+        Problem(
+            INVALID_QUANTITY,
+            {"sku": sku, "ip_po_id": po_id, "line": line.ip_line_id or str(line.line_no)},
+            f"quantity {line.quantity!s} of {sku!r} is not a positive number",
+            line.line_no,
+        ),
+    )
 
 
 def _inactive_reason(item: ItemFacts) -> str:
-    reasons = [text for bad, text in ((not item.valid, "inactive"), (item.frozen, "frozen"),
-                                      (not item.purchasable, "not a purchase item")) if bad]
+    reasons = [
+        text
+        for bad, text in (
+            (not item.valid, "inactive"),
+            (item.frozen, "frozen"),
+            (not item.purchasable, "not a purchase item"),
+        )
+        if bad
+    ]
     return f"item {item.item_code!r} is {', '.join(reasons) or 'usable'} in SAP"
 
 
-def validate(*, po_id: str, vendor: str | None, card_code: str | None, status: str | None,
-             status_mapped: bool, lines: list[LineFacts]) -> Outcome:
+def validate(
+    *,
+    po_id: str,
+    vendor: str | None,
+    card_code: str | None,
+    status: str | None,
+    status_mapped: bool,
+    lines: list[LineFacts],
+) -> Outcome:
     outcome = Outcome()
-    outcome.check(not status_mapped, Problem(
-        UNMAPPED_STATUS, {"status": status or "(none)"}, f"IP status {status!r} has no configured type"))
+    outcome.check(
+        not status_mapped,
+        Problem(
+            UNMAPPED_STATUS, {"status": status or "(none)"}, f"IP status {status!r} has no configured type"
+        ),
+    )
     _vendor(outcome, vendor, card_code)
     for line in lines:
         _line(outcome, po_id, line)
     if not lines:
-        outcome.problems.append(Problem(INVALID_QUANTITY, {"sku": "(none)", "ip_po_id": po_id, "line": "-"},
-                                        "the purchase order has no lines"))
+        outcome.problems.append(
+            Problem(
+                INVALID_QUANTITY,
+                {"sku": "(none)", "ip_po_id": po_id, "line": "-"},
+                "the purchase order has no lines",
+            )
+        )
     return outcome

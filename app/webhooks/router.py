@@ -17,21 +17,33 @@ class DeliveryAccepted(BaseModel):
     duplicate: bool
 
 
-@router.post("/inventory-planner/{token}", status_code=status.HTTP_202_ACCEPTED,
-             response_model=DeliveryAccepted, responses={413: {"description": "Body too large"}})
+@router.post(
+    "/inventory-planner/{token}",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=DeliveryAccepted,
+    responses={413: {"description": "Body too large"}},
+)
 async def inventory_planner(token: str, request: Request, session: SessionDep) -> DeliveryAccepted:
     """A `purchase-orders/connection-save` delivery. The PO is re-fetched from IP before anything
     is decided; 202 means the delivery is durably stored, not that it was valid."""
     settings = request.app.state.settings
     service.check_token(settings, token)
-    body = await service.read_bounded(request.stream(), settings.writeback.webhook_max_bytes,
-                                      request.headers.get("content-length"))
+    body = await service.read_bounded(
+        request.stream(), settings.writeback.webhook_max_bytes, request.headers.get("content-length")
+    )
     webhook_id = service.verify_signature(settings, request.headers, body)
     payload, found = service.parse(body)
-    accepted = await service.store(session, payload=payload, found=found, body=body, webhook_id=webhook_id,
-                                   topic=request.headers.get("x-ip-topic"))
+    accepted = await service.store(
+        session,
+        payload=payload,
+        found=found,
+        body=body,
+        webhook_id=webhook_id,
+        topic=request.headers.get("x-ip-topic"),
+    )
     # Committed here, not left to the session dependency: with FastAPI's default dependency scope
     # its exit may run after the response is sent, and a 202 must mean "durably stored".
     await session.commit()
-    return DeliveryAccepted(delivery_id=accepted.delivery_id, po_ids=accepted.po_ids,
-                            duplicate=accepted.duplicate)
+    return DeliveryAccepted(
+        delivery_id=accepted.delivery_id, po_ids=accepted.po_ids, duplicate=accepted.duplicate
+    )

@@ -55,13 +55,19 @@ def verify_signature(settings: Settings, headers: Mapping[str, str], body: bytes
     if secret is None:
         return None
     try:
-        signed = signatures.SignedHeaders(headers["webhook-id"], headers["webhook-timestamp"],
-                                          headers["webhook-signature"])
+        signed = signatures.SignedHeaders(
+            headers["webhook-id"], headers["webhook-timestamp"], headers["webhook-signature"]
+        )
     except KeyError:
         raise Unauthorized("Signed deliveries need webhook-id, webhook-timestamp and webhook-signature.")
     try:
-        signatures.verify(secret.get_secret_value(), signed, body, now=time.time(),
-                          tolerance=settings.writeback.webhook_tolerance_seconds)
+        signatures.verify(
+            secret.get_secret_value(),
+            signed,
+            body,
+            now=time.time(),
+            tolerance=settings.writeback.webhook_tolerance_seconds,
+        )
     except signatures.SignatureError as exc:
         raise Unauthorized(str(exc))
     except signatures.StaleDelivery as exc:
@@ -108,18 +114,32 @@ def dedupe_key(webhook_id: str | None, found: list[tuple[str, str]], digest: str
     return f"body:{digest}"
 
 
-async def store(session: AsyncSession, *, payload: Any, found: list[tuple[str, str]], body: bytes,
-                webhook_id: str | None, topic: str | None) -> Accepted:
+async def store(
+    session: AsyncSession,
+    *,
+    payload: Any,
+    found: list[tuple[str, str]],
+    body: bytes,
+    webhook_id: str | None,
+    topic: str | None,
+) -> Accepted:
     digest = hashlib.sha256(body).hexdigest()
     key = dedupe_key(webhook_id, found, digest)
-    delivery = WebhookDelivery(dedupe_key=key, webhook_id=webhook_id, topic=topic, body=payload,
-                               po_ids=sorted({po for po, _ in found}), body_sha256=digest,
-                               signed=webhook_id is not None)
+    delivery = WebhookDelivery(
+        dedupe_key=key,
+        webhook_id=webhook_id,
+        topic=topic,
+        body=payload,
+        po_ids=sorted({po for po, _ in found}),
+        body_sha256=digest,
+        signed=webhook_id is not None,
+    )
     if not await repository.insert(session, delivery):
         return await _duplicate(session, key, webhook_id)
     for po_id in delivery.po_ids:
-        await outbox.enqueue(session, INGEST_JOB, job_id=f"ingest:{po_id}:{delivery.id}", po_id=po_id,
-                             delivery_id=delivery.id)
+        await outbox.enqueue(
+            session, INGEST_JOB, job_id=f"ingest:{po_id}:{delivery.id}", po_id=po_id, delivery_id=delivery.id
+        )
     return Accepted(delivery.id, delivery.po_ids, duplicate=False)
 
 

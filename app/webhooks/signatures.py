@@ -40,7 +40,7 @@ def secret_bytes(secret: str) -> bytes:
     """Standard Webhooks secrets are `whsec_<base64>`; anything else is used as raw bytes."""
     if secret.startswith("whsec_"):
         try:
-            return base64.b64decode(secret[len("whsec_"):], validate=True)
+            return base64.b64decode(secret[len("whsec_") :], validate=True)
         except binascii.Error as exc:
             raise ValueError("the webhook signing secret is not valid whsec_ base64") from exc
     return secret.encode()

@@ -68,8 +68,9 @@ def request_hash(body: AdjustmentIn) -> str:
     return hashlib.sha256(json.dumps(body.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
 
 
-async def create(session: AsyncSession, settings: Settings, body: AdjustmentIn, *, key: str | None,
-                 actor: str) -> tuple[int, dict[str, Any]]:
+async def create(
+    session: AsyncSession, settings: Settings, body: AdjustmentIn, *, key: str | None, actor: str
+) -> tuple[int, dict[str, Any]]:
     if not key or not key.strip():
         raise BadRequest("The Idempotency-Key header is required.")
     digest = request_hash(body)
@@ -86,26 +87,62 @@ async def create(session: AsyncSession, settings: Settings, body: AdjustmentIn, 
 
 
 def _new(body: AdjustmentIn, key: str, digest: str, actor: str) -> StockAdjustment:
-    return StockAdjustment(idempotency_key=key[:255], request_sha256=digest, actor=actor, reason=body.reason,
-                           effective_date=body.effective_date, request_id=current_request_id(),
-                           lines=[line.model_dump(mode="json") for line in body.lines])
+    return StockAdjustment(
+        idempotency_key=key[:255],
+        request_sha256=digest,
+        actor=actor,
+        reason=body.reason,
+        effective_date=body.effective_date,
+        request_id=current_request_id(),
+        lines=[line.model_dump(mode="json") for line in body.lines],
+    )
 
 
-async def _queue(session: AsyncSession, settings: Settings, row: StockAdjustment,
-                 body: AdjustmentIn) -> tuple[int, dict[str, Any]]:
-    header = {"comments": f"b1bridge adjustment {row.id}: {body.reason}"[:254],
-              "idempotency_key": row.idempotency_key, "request_id": row.request_id}
+async def _queue(
+    session: AsyncSession, settings: Settings, row: StockAdjustment, body: AdjustmentIn
+) -> tuple[int, dict[str, Any]]:
+    header = {
+        "comments": f"b1bridge adjustment {row.id}: {body.reason}"[:254],
+        "idempotency_key": row.idempotency_key,
+        "request_id": row.request_id,
+    }
     for entity, suffix, keep in ((payloads.GOODS_RECEIPT, "in", True), (payloads.GOODS_ISSUE, "out", False)):
-        lines = [{"line_no": n, "item_code": line.sku, "warehouse_code": line.warehouse,
-                  "quantity": str(abs(line.quantity)), "price": None}
-                 for n, line in enumerate(body.lines, start=1) if (line.quantity > 0) is keep]
+        lines = [
+            {
+                "line_no": n,
+                "item_code": line.sku,
+                "warehouse_code": line.warehouse,
+                "quantity": str(abs(line.quantity)),
+                "price": None,
+            }
+            for n, line in enumerate(body.lines, start=1)
+            if (line.quantity > 0) is keep
+        ]
         if lines:
-            await service.queue(session, source_type="adjustment", source_id=row.id, entity=entity,
-                                ext_ref=f"adj:{row.id}:{suffix}", group_key=suffix, doc_date=row.effective_date,
-                                header=header, lines=lines)
-    await audit.record(session, actor=row.actor, action="stock_adjustment.requested", entity_type="adjustment",
-                       entity_id=row.id, after={"idempotency_key": row.idempotency_key, "lines": row.lines,
-                                                "reason": row.reason, "request_id": row.request_id})
+            await service.queue(
+                session,
+                source_type="adjustment",
+                source_id=row.id,
+                entity=entity,
+                ext_ref=f"adj:{row.id}:{suffix}",
+                group_key=suffix,
+                doc_date=row.effective_date,
+                header=header,
+                lines=lines,
+            )
+    await audit.record(
+        session,
+        actor=row.actor,
+        action="stock_adjustment.requested",
+        entity_type="adjustment",
+        entity_id=row.id,
+        after={
+            "idempotency_key": row.idempotency_key,
+            "lines": row.lines,
+            "reason": row.reason,
+            "request_id": row.request_id,
+        },
+    )
     out = await show(session, row.id)
     row.response_status, row.response_body = 202, out.model_dump(mode="json")
     return 202, row.response_body
@@ -116,6 +153,12 @@ async def show(session: AsyncSession, adjustment_id: str) -> AdjustmentOut:
     if row is None:
         raise NotFound(f"No stock adjustment {adjustment_id}.")
     writes = await repository.writes_for_source(session, row.id)
-    return AdjustmentOut(id=row.id, status=str(row.status), reason=row.reason, effective_date=row.effective_date,
-                         idempotency_key=row.idempotency_key, lines=row.lines,
-                         writes=[AdjustmentWrite.model_validate(w, from_attributes=True) for w in writes])
+    return AdjustmentOut(
+        id=row.id,
+        status=str(row.status),
+        reason=row.reason,
+        effective_date=row.effective_date,
+        idempotency_key=row.idempotency_key,
+        lines=row.lines,
+        writes=[AdjustmentWrite.model_validate(w, from_attributes=True) for w in writes],
+    )

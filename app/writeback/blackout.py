@@ -67,8 +67,9 @@ def parse(spec: str) -> list[Window]:
     for chunk in filter(None, (c.strip() for c in spec.split(";"))):
         match = _WINDOW.match(chunk)
         if not match:
-            raise BlackoutSyntaxError(f"cannot read blackout window {chunk!r} "
-                                      "(expected e.g. 'Mon-Fri 08:00-09:30')")
+            raise BlackoutSyntaxError(
+                f"cannot read blackout window {chunk!r} (expected e.g. 'Mon-Fri 08:00-09:30')"
+            )
         start, end = _time(match["start"]), _time(match["end"])
         if start == end:
             raise BlackoutSyntaxError(f"empty blackout window {chunk!r}")

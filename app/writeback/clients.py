@@ -21,15 +21,21 @@ def sap(runtime: Runtime) -> SapB1Client:
 
 def ip(runtime: Runtime) -> InventoryPlannerClient:
     client: InventoryPlannerClient = runtime.client(
-        "ip", lambda rt: InventoryPlannerClient.from_settings(rt.settings.ip))
+        "ip", lambda rt: InventoryPlannerClient.from_settings(rt.settings.ip)
+    )
     return client
 
 
 def sap_slots(runtime: Runtime) -> RedisSemaphore:
     settings = runtime.settings
     limit = settings.writeback.concurrency or settings.sap.max_concurrency
-    return RedisSemaphore(runtime.redis, redis_kit.key(settings, "sap", "write-slots"), limit,
-                          lease_seconds=settings.writeback.lock_lease_seconds, wait_timeout=None)
+    return RedisSemaphore(
+        runtime.redis,
+        redis_kit.key(settings, "sap", "write-slots"),
+        limit,
+        lease_seconds=settings.writeback.lock_lease_seconds,
+        wait_timeout=None,
+    )
 
 
 def sku_lock_key(runtime: Runtime, sku: str) -> str:

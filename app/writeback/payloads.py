@@ -51,18 +51,23 @@ def apply_corrections(lines: list[Line], corrections: dict[str, Any]) -> list[Li
     fixed = []
     for line in lines:
         change = by_no.get(line.line_no, {})
-        fixed.append(replace(
-            line,
-            warehouse_code=change.get("warehouse_code", line.warehouse_code),
-            quantity=Decimal(str(change["quantity"])) if "quantity" in change else line.quantity,
-            price=Decimal(str(change["price"])) if change.get("price") is not None else line.price,
-        ))
+        fixed.append(
+            replace(
+                line,
+                warehouse_code=change.get("warehouse_code", line.warehouse_code),
+                quantity=Decimal(str(change["quantity"])) if "quantity" in change else line.quantity,
+                price=Decimal(str(change["price"])) if change.get("price") is not None else line.price,
+            )
+        )
     return fixed
 
 
 def _document_line(line: Line, *, card_code: str | None = None, vendor_line: bool = False) -> dict[str, Any]:
-    body: dict[str, Any] = {"ItemCode": line.item_code, "Quantity": _num(line.quantity),
-                            "WarehouseCode": line.warehouse_code}
+    body: dict[str, Any] = {
+        "ItemCode": line.item_code,
+        "Quantity": _num(line.quantity),
+        "WarehouseCode": line.warehouse_code,
+    }
     if line.price is not None:
         body["UnitPrice"] = _num(line.price)
     if vendor_line and card_code:
@@ -79,8 +84,13 @@ def _common(header: Header) -> dict[str, Any]:
 
 def purchase_order(header: Header, lines: list[Line]) -> dict[str, Any]:
     body = _common(header)
-    body.update({"CardCode": header.card_code, "DocDueDate": (header.due_date or header.doc_date).isoformat(),
-                 "DocumentLines": [_document_line(line) for line in lines]})
+    body.update(
+        {
+            "CardCode": header.card_code,
+            "DocDueDate": (header.due_date or header.doc_date).isoformat(),
+            "DocumentLines": [_document_line(line) for line in lines],
+        }
+    )
     if header.reference:
         body["NumAtCard"] = header.reference[:100]
     return body
@@ -89,16 +99,23 @@ def purchase_order(header: Header, lines: list[Line]) -> dict[str, Any]:
 def purchase_request(header: Header, lines: list[Line]) -> dict[str, Any]:
     body = _common(header)
     # "RequriedDate" (sic) is the Service Layer's spelling (reference §11).
-    body.update({"RequriedDate": (header.due_date or header.doc_date).isoformat(),
-                 "DocumentLines": [_document_line(line, card_code=header.card_code, vendor_line=True)
-                                   for line in lines]})
+    body.update(
+        {
+            "RequriedDate": (header.due_date or header.doc_date).isoformat(),
+            "DocumentLines": [
+                _document_line(line, card_code=header.card_code, vendor_line=True) for line in lines
+            ],
+        }
+    )
     return body
 
 
 def production_order(header: Header, lines: list[Line]) -> dict[str, Any]:
     (line,) = lines  # one make item per production order
     body: dict[str, Any] = {
-        "ItemNo": line.item_code, "PlannedQuantity": _num(line.quantity), "Warehouse": line.warehouse_code,
+        "ItemNo": line.item_code,
+        "PlannedQuantity": _num(line.quantity),
+        "Warehouse": line.warehouse_code,
         "PostingDate": header.doc_date.isoformat(),
         "DueDate": (header.due_date or header.doc_date).isoformat(),
         header.ext_ref_udf: header.ext_ref,
@@ -111,8 +128,9 @@ def production_order(header: Header, lines: list[Line]) -> dict[str, Any]:
 def inventory_document(header: Header, lines: list[Line]) -> dict[str, Any]:
     """Goods Receipt / Goods Issue: quantities are positive, the entity carries the sign."""
     body = _common(header)
-    body["DocumentLines"] = [_document_line(replace(line, quantity=abs(line.quantity), price=None))
-                             for line in lines]
+    body["DocumentLines"] = [
+        _document_line(replace(line, quantity=abs(line.quantity), price=None)) for line in lines
+    ]
     if header.reference:
         body["Reference2"] = header.reference[:11]
     return body
@@ -140,19 +158,24 @@ def update_for(entity: str, current: dict[str, Any], created: dict[str, Any]) ->
     matched by (ItemCode, WarehouseCode) keep their LineNum, new lines are appended."""
     if entity == "ProductionOrders":
         return {k: created[k] for k in ("PlannedQuantity", "DueDate", "Warehouse") if k in created}
-    slots = {(row.get("ItemCode"), row.get("WarehouseCode")): row.get("LineNum")
-             for row in current.get("DocumentLines", [])}
+    slots = {
+        (row.get("ItemCode"), row.get("WarehouseCode")): row.get("LineNum")
+        for row in current.get("DocumentLines", [])
+    }
     lines = []
     for line in created.get("DocumentLines", []):
         num = slots.get((line["ItemCode"], line["WarehouseCode"]))
         lines.append({**line, "LineNum": num} if num is not None else dict(line))
     # NumAtCard stays what the first version set (IP may since carry our DocNum as its reference).
-    due = {k: created[k] for k in ("DocDueDate", "RequriedDate", "Comments") if k in created}
+    due: dict[str, Any] = {k: created[k] for k in ("DocDueDate", "RequriedDate", "Comments") if k in created}
     return {**due, "DocumentLines": lines}
 
 
 def removed_lines(current: dict[str, Any], created: dict[str, Any]) -> list[dict[str, Any]]:
     """Lines SAP has that the new version dropped: a merge PATCH cannot remove them."""
     wanted = {(line["ItemCode"], line["WarehouseCode"]) for line in created.get("DocumentLines", [])}
-    return [row for row in current.get("DocumentLines", [])
-            if (row.get("ItemCode"), row.get("WarehouseCode")) not in wanted]
+    return [
+        row
+        for row in current.get("DocumentLines", [])
+        if (row.get("ItemCode"), row.get("WarehouseCode")) not in wanted
+    ]

@@ -39,6 +39,9 @@ async def check(client: SapB1Client, day: date, max_age: float) -> PeriodCheck:
     loaded = await periods(client, max_age)
     period = loaded.period_for(day)
     is_open = period is not None and period.postable
-    return PeriodCheck(is_open, period.period_code if period else None,
-                       period.status.value if period else None,
-                       day if is_open else loaded.first_open_date_on_or_after(day))
+    return PeriodCheck(
+        is_open,
+        period.period_code if period else None,
+        period.status.value if period else None,
+        day if is_open else loaded.first_open_date_on_or_after(day),
+    )

@@ -95,8 +95,12 @@ async def _defer(runtime: Runtime, write: SapWrite, end: datetime) -> str:
     async with session_scope(runtime.sessionmaker) as session:
         row = await repository.get_write(session, write.id)
         if row is not None:
-            await service.enqueue(session, row, defer_seconds=(end - utcnow()).total_seconds() + 1,
-                                  suffix=f":after:{int(end.timestamp())}")
+            await service.enqueue(
+                session,
+                row,
+                defer_seconds=(end - utcnow()).total_seconds() + 1,
+                suffix=f":after:{int(end.timestamp())}",
+            )
     log.info("writeback.deferred_blackout", extra={"write_id": write.id, "until": end.isoformat()})
     return "deferred"
 
@@ -105,8 +109,15 @@ async def _locked(runtime: Runtime, write: SapWrite) -> str:
     settings = runtime.settings.writeback
     keys = [clients.sku_lock_key(runtime, sku) for sku in write.skus]
     keys.append(clients.sku_lock_key(runtime, f"doc:{write.ext_ref}"))  # same document, any SKUs
-    async with acquire_many(runtime.redis, keys, lease_seconds=settings.lock_lease_seconds,
-                            wait_timeout=settings.lock_wait_seconds), clients.sap_slots(runtime).slot():
+    async with (
+        acquire_many(
+            runtime.redis,
+            keys,
+            lease_seconds=settings.lock_lease_seconds,
+            wait_timeout=settings.lock_wait_seconds,
+        ),
+        clients.sap_slots(runtime).slot(),
+    ):
         return await _post(runtime, write.id)
 
 
@@ -137,8 +148,9 @@ async def _start(runtime: Runtime, write_id: str) -> tuple[SapWrite, SapDocument
         return write, document, unresolved
 
 
-async def _write_to_sap(runtime: Runtime, write: SapWrite, document: SapDocument | None,
-                        unresolved: bool) -> None:
+async def _write_to_sap(
+    runtime: Runtime, write: SapWrite, document: SapDocument | None, unresolved: bool
+) -> None:
     sap = clients.sap(runtime)
     day, note = await _dated(runtime, write, IN_LOCK_PERIOD_AGE)
     body = build_payload(runtime, write, day, note)
@@ -155,16 +167,21 @@ async def _write_to_sap(runtime: Runtime, write: SapWrite, document: SapDocument
 
 async def _dated(runtime: Runtime, write: SapWrite, max_age: float) -> tuple[date, str | None]:
     """The date to post on, by policy; raises Hold when the document must wait for finance."""
-    day = date.fromisoformat(write.corrections["doc_date"]) if write.corrections.get("doc_date") \
+    day = (
+        date.fromisoformat(write.corrections["doc_date"])
+        if write.corrections.get("doc_date")
         else write.doc_date
+    )
     check = await periods.check(clients.sap(runtime), day, max_age)
     if check.open:
         return day, None
     policy = write.corrections.get("policy") or runtime.settings.writeback.locked_period_policy
     if policy != "post_in_open_period" or check.first_open is None:
         raise Hold(check, day)
-    note = (f"b1bridge: originally dated {day.isoformat()}; period {check.period_code} is {check.status}, "
-            f"posted on the first open date {check.first_open.isoformat()}")
+    note = (
+        f"b1bridge: originally dated {day.isoformat()}; period {check.period_code} is {check.status}, "
+        f"posted on the first open date {check.first_open.isoformat()}"
+    )
     return check.first_open, note
 
 
@@ -172,17 +189,29 @@ def build_payload(runtime: Runtime, write: SapWrite, day: date, note: str | None
     header = write.header
     comments = " | ".join(filter(None, [header.get("comments"), note])) or None
     head = payloads.Header(
-        entity=write.entity, ext_ref_udf=runtime.settings.sap.ext_ref_udf, ext_ref=write.ext_ref, doc_date=day,
+        entity=write.entity,
+        ext_ref_udf=runtime.settings.sap.ext_ref_udf,
+        ext_ref=write.ext_ref,
+        doc_date=day,
         due_date=date.fromisoformat(header["due_date"]) if header.get("due_date") else None,
-        card_code=header.get("card_code"), reference=header.get("reference"), comments=comments)
+        card_code=header.get("card_code"),
+        reference=header.get("reference"),
+        comments=comments,
+    )
     return payloads.build(head, payloads.apply_corrections(_lines(write), write.corrections))
 
 
 def _lines(write: SapWrite) -> list[payloads.Line]:
-    return [payloads.Line(int(row["line_no"]), str(row["item_code"]), Decimal(str(row["quantity"])),
-                          str(row["warehouse_code"]),
-                          Decimal(str(row["price"])) if row.get("price") is not None else None)
-            for row in write.lines]
+    return [
+        payloads.Line(
+            int(row["line_no"]),
+            str(row["item_code"]),
+            Decimal(str(row["quantity"])),
+            str(row["warehouse_code"]),
+            Decimal(str(row["price"])) if row.get("price") is not None else None,
+        )
+        for row in write.lines
+    ]
 
 
 async def _lookup(sap: SapB1Client, write: SapWrite) -> int | None:
@@ -200,15 +229,23 @@ async def _begin_attempt(runtime: Runtime, write: SapWrite, operation: str) -> s
         return attempt.id
 
 
-async def _end_attempt(runtime: Runtime, attempt_id: str, outcome: str, error: dict[str, Any] | None = None) -> None:
+async def _end_attempt(
+    runtime: Runtime, attempt_id: str, outcome: str, error: dict[str, Any] | None = None
+) -> None:
     async with session_scope(runtime.sessionmaker) as session:
         attempt = await session.get(WriteAttempt, attempt_id)
         if attempt is not None:
             attempt.outcome, attempt.error, attempt.finished_at = outcome, error, utcnow()
 
 
-async def _call(runtime: Runtime, sap: SapB1Client, write: SapWrite, document: SapDocument | None,
-                body: dict[str, Any], attempt_id: str) -> int:
+async def _call(
+    runtime: Runtime,
+    sap: SapB1Client,
+    write: SapWrite,
+    document: SapDocument | None,
+    body: dict[str, Any],
+    attempt_id: str,
+) -> int:
     try:
         if document is None:
             created = await sap.create(write.entity, body)
@@ -230,25 +267,44 @@ async def _call(runtime: Runtime, sap: SapB1Client, write: SapWrite, document: S
 async def _update(sap: SapB1Client, write: SapWrite, document: SapDocument, body: dict[str, Any]) -> None:
     """A newer version of a posted document: PATCH with If-Match, unless SAP no longer allows it."""
     current = await sap.get(write.entity, document.doc_entry)
-    closed = current.get("DocumentStatus") == "bost_Close" or current.get("Cancelled") == "tYES" or \
-        current.get("ProductionOrderStatus") not in (None, "boposPlanned")
-    received = [row.get("LineNum") for row in current.get("DocumentLines", [])
-                if float(row.get("RemainingOpenQuantity", row.get("Quantity", 0)) or 0)
-                < float(row.get("Quantity") or 0)]
+    closed = (
+        current.get("DocumentStatus") == "bost_Close"
+        or current.get("Cancelled") == "tYES"
+        or current.get("ProductionOrderStatus") not in (None, "boposPlanned")
+    )
+    received = [
+        row.get("LineNum")
+        for row in current.get("DocumentLines", [])
+        if float(row.get("RemainingOpenQuantity", row.get("Quantity", 0)) or 0)
+        < float(row.get("Quantity") or 0)
+    ]
     removed = payloads.removed_lines(current, body)
     if closed or received or removed:
         reason = "closed" if closed else ("partly received" if received else "lines were removed")
         raise ChangeRejected(f"{write.entity} {document.doc_num or document.doc_entry} is {reason} in SAP")
-    await sap.patch(write.entity, document.doc_entry, payloads.update_for(write.entity, current, body),
-                    etag=current.get("@odata.etag"))
+    await sap.patch(
+        write.entity,
+        document.doc_entry,
+        payloads.update_for(write.entity, current, body),
+        etag=current.get("@odata.etag"),
+    )
 
 
-async def _confirm(runtime: Runtime, write: SapWrite, key: int, operation: str, day: date, note: str | None,
-                   attempt_id: str | None = None) -> None:
+async def _confirm(
+    runtime: Runtime,
+    write: SapWrite,
+    key: int,
+    operation: str,
+    day: date,
+    note: str | None,
+    attempt_id: str | None = None,
+) -> None:
     """Read the document back: DocEntry, DocNum and one line per line we sent, each in its warehouse."""
     sap = clients.sap(runtime)
     row = await sap.get(write.entity, key)
-    lines = row.get("DocumentLines") or [{"ItemCode": row.get("ItemNo"), "WarehouseCode": row.get("Warehouse")}]
+    lines = row.get("DocumentLines") or [
+        {"ItemCode": row.get("ItemNo"), "WarehouseCode": row.get("Warehouse")}
+    ]
     _, num_field = key_fields(write.entity)
     async with session_scope(runtime.sessionmaker) as session:
         fresh = await repository.get_write(session, write.id)
@@ -265,14 +321,27 @@ def _int(value: Any) -> int | None:
 
 
 async def _record_document(session: Any, write: SapWrite, lines: list[dict[str, Any]]) -> None:
-    summary = [{"LineNum": ln.get("LineNum"), "ItemCode": ln.get("ItemCode"), "Quantity": ln.get("Quantity"),
-                "WarehouseCode": ln.get("WarehouseCode")} for ln in lines]
+    summary = [
+        {
+            "LineNum": ln.get("LineNum"),
+            "ItemCode": ln.get("ItemCode"),
+            "Quantity": ln.get("Quantity"),
+            "WarehouseCode": ln.get("WarehouseCode"),
+        }
+        for ln in lines
+    ]
     document = await repository.document_for_ext_ref(session, write.entity, write.ext_ref)
     if document is None:
         assert write.doc_entry is not None
-        document = SapDocument(entity=write.entity, doc_entry=write.doc_entry, doc_num=write.doc_num,
-                               ext_ref=write.ext_ref, source_type=write.source_type, source_id=write.source_id,
-                               write_id=write.id)
+        document = SapDocument(
+            entity=write.entity,
+            doc_entry=write.doc_entry,
+            doc_num=write.doc_num,
+            ext_ref=write.ext_ref,
+            source_type=write.source_type,
+            source_id=write.source_id,
+            write_id=write.id,
+        )
         session.add(document)
     document.lines, document.write_id, document.updated_at = summary, write.id, utcnow()
     document.source_id = write.source_id
@@ -284,15 +353,25 @@ async def _close_attempts(session: Any, write_id: str, outcome: str) -> None:
 
 
 async def _audit_post(session: Any, write: SapWrite, note: str | None) -> None:
-    await audit.record(session, actor=ACTOR, action=f"sap.document_{write.operation}",
-                       entity_type=write.source_type, entity_id=write.source_id,
-                       after={"entity": write.entity, "doc_entry": write.doc_entry, "doc_num": write.doc_num,
-                              "ext_ref": write.ext_ref, "write_id": write.id,
-                              "doc_date": write.doc_date.isoformat(),
-                              "posted_date": write.posted_date.isoformat() if write.posted_date else None,
-                              "idempotency_key": write.header.get("idempotency_key"),
-                              "request_id": write.header.get("request_id")},
-                       note=note)
+    await audit.record(
+        session,
+        actor=ACTOR,
+        action=f"sap.document_{write.operation}",
+        entity_type=write.source_type,
+        entity_id=write.source_id,
+        after={
+            "entity": write.entity,
+            "doc_entry": write.doc_entry,
+            "doc_num": write.doc_num,
+            "ext_ref": write.ext_ref,
+            "write_id": write.id,
+            "doc_date": write.doc_date.isoformat(),
+            "posted_date": write.posted_date.isoformat() if write.posted_date else None,
+            "idempotency_key": write.header.get("idempotency_key"),
+            "request_id": write.header.get("request_id"),
+        },
+        note=note,
+    )
 
 
 # --- after SAP confirmed ------------------------------------------------------------------------
@@ -324,8 +403,10 @@ async def _update_ip(runtime: Runtime, write: SapWrite) -> dict[str, Any] | None
         return None
     try:
         await clients.ip(runtime).update_purchase_order(
-            rec.ip_po_id, reference=str(write.doc_num or write.doc_entry),
-            status=runtime.settings.writeback.ip_status_after_post or None)
+            rec.ip_po_id,
+            reference=str(write.doc_num or write.doc_entry),
+            status=runtime.settings.writeback.ip_status_after_post or None,
+        )
     except IPError as exc:
         if exc.retryable:
             raise
@@ -341,8 +422,11 @@ async def _update_ip(runtime: Runtime, write: SapWrite) -> dict[str, Any] | None
 def error_evidence(exc: BaseException) -> dict[str, Any]:
     evidence: dict[str, Any] = {"error": type(exc).__name__, "message": str(getattr(exc, "message", exc))}
     if isinstance(exc, SapError):
-        evidence.update(sap_code=exc.sap_code, http_status=exc.http_status,
-                        request=exc.request.as_dict() if exc.request else None)
+        evidence.update(
+            sap_code=exc.sap_code,
+            http_status=exc.http_status,
+            request=exc.request.as_dict() if exc.request else None,
+        )
     return redact(evidence)
 
 
@@ -380,8 +464,15 @@ async def _retry_later(runtime: Runtime, write_id: str, exc: Exception) -> str:
     if attempts > settings.retry_budget:
         return await _give_up(runtime, write_id, exc, "SAP_BUSY", WriteStatus.failed)
     delay = backoff(attempts, settings.backoff_base_seconds, settings.backoff_cap_seconds)
-    log.info("writeback.retry", extra={"write_id": write_id, "attempt": attempts, "delay_s": round(delay, 2),
-                                       "error": type(exc).__name__})
+    log.info(
+        "writeback.retry",
+        extra={
+            "write_id": write_id,
+            "attempt": attempts,
+            "delay_s": round(delay, 2),
+            "error": type(exc).__name__,
+        },
+    )
     raise Retry(defer=timedelta(seconds=delay))
 
 
@@ -391,10 +482,19 @@ async def _give_up(runtime: Runtime, write_id: str, exc: Exception, kind: str, s
         assert write is not None
         write.status, write.updated_at = status, utcnow()
         write.last_error = error_evidence(exc)
-        evidence = {**write.last_error, "payload": redact(build_payload(runtime, write, write.doc_date, None))}
+        evidence = {
+            **write.last_error,
+            "payload": redact(build_payload(runtime, write, write.doc_date, None)),
+        }
         await exceptions.raise_exception(
-            session, kind, {"document": write.ext_ref}, evidence=evidence, message=str(exc)[:2000],
-            source="writeback", related={"write_id": write.id, write.source_type: write.source_id})
+            session,
+            kind,
+            {"document": write.ext_ref},
+            evidence=evidence,
+            message=str(exc)[:2000],
+            source="writeback",
+            related={"write_id": write.id, write.source_type: write.source_id},
+        )
         await sources.refresh(session, write.source_type, write.source_id)
     log.warning("writeback.gave_up", extra={"write_id": write_id, "kind": kind, "error": str(exc)[:300]})
     return kind.lower()
@@ -405,13 +505,20 @@ async def _hold(runtime: Runtime, write_id: str, hold: Hold | None) -> str:
         write = await repository.get_write(session, write_id)
         assert write is not None
         write.status, write.updated_at = WriteStatus.held, utcnow()
-        evidence = {"doc_date": (hold.day if hold else write.doc_date).isoformat(),
-                    "period": hold.check.period_code if hold else None,
-                    "period_status": hold.check.status if hold else "ltLocked (-4013 from SAP)",
-                    "first_open_date": hold.check.first_open.isoformat() if hold and hold.check.first_open else None}
+        evidence = {
+            "doc_date": (hold.day if hold else write.doc_date).isoformat(),
+            "period": hold.check.period_code if hold else None,
+            "period_status": hold.check.status if hold else "ltLocked (-4013 from SAP)",
+            "first_open_date": hold.check.first_open.isoformat() if hold and hold.check.first_open else None,
+        }
         await exceptions.raise_exception(
-            session, "LOCKED_PERIOD", {"document": write.ext_ref}, evidence=evidence, source="writeback",
+            session,
+            "LOCKED_PERIOD",
+            {"document": write.ext_ref},
+            evidence=evidence,
+            source="writeback",
             message=f"{write.entity} {write.ext_ref} is dated in a locked posting period; nothing was posted",
-            related={"write_id": write.id, write.source_type: write.source_id})
+            related={"write_id": write.id, write.source_type: write.source_id},
+        )
         await sources.refresh(session, write.source_type, write.source_id)
     return "held"

@@ -21,13 +21,15 @@ async def add(session: AsyncSession, row: object) -> None:
 
 
 async def writes_for_source(session: AsyncSession, source_id: str) -> list[SapWrite]:
-    result = await session.exec(select(SapWrite).where(SapWrite.source_id == source_id)
-                                .order_by(col(SapWrite.created_at)))
+    result = await session.exec(
+        select(SapWrite).where(SapWrite.source_id == source_id).order_by(col(SapWrite.created_at))
+    )
     return list(result.all())
 
 
-async def writes_for_ext_ref(session: AsyncSession, ext_ref: str,
-                             statuses: Iterable[WriteStatus] | None = None) -> list[SapWrite]:
+async def writes_for_ext_ref(
+    session: AsyncSession, ext_ref: str, statuses: Iterable[WriteStatus] | None = None
+) -> list[SapWrite]:
     query = select(SapWrite).where(SapWrite.ext_ref == ext_ref)
     if statuses is not None:
         query = query.where(col(SapWrite.status).in_(list(statuses)))
@@ -36,8 +38,9 @@ async def writes_for_ext_ref(session: AsyncSession, ext_ref: str,
 
 
 async def document_for_ext_ref(session: AsyncSession, entity: str, ext_ref: str) -> SapDocument | None:
-    result = await session.exec(select(SapDocument).where(SapDocument.entity == entity,
-                                                          SapDocument.ext_ref == ext_ref))
+    result = await session.exec(
+        select(SapDocument).where(SapDocument.entity == entity, SapDocument.ext_ref == ext_ref)
+    )
     return result.first()
 
 
@@ -48,20 +51,27 @@ async def documents_for_source(session: AsyncSession, source_id: str) -> list[Sa
 
 async def unresolved_attempt(session: AsyncSession, ext_ref: str) -> bool:
     """A SAP call that started and never recorded an outcome: its document may exist."""
-    result = await session.exec(select(WriteAttempt.id).where(
-        WriteAttempt.ext_ref == ext_ref, col(WriteAttempt.outcome).is_(None)).limit(1))
+    result = await session.exec(
+        select(WriteAttempt.id)
+        .where(WriteAttempt.ext_ref == ext_ref, col(WriteAttempt.outcome).is_(None))
+        .limit(1)
+    )
     return result.first() is not None
 
 
 async def attempts_for(session: AsyncSession, write_ids: list[str]) -> list[WriteAttempt]:
-    result = await session.exec(select(WriteAttempt).where(col(WriteAttempt.write_id).in_(write_ids))
-                                .order_by(col(WriteAttempt.started_at)))
+    result = await session.exec(
+        select(WriteAttempt)
+        .where(col(WriteAttempt.write_id).in_(write_ids))
+        .order_by(col(WriteAttempt.started_at))
+    )
     return list(result.all())
 
 
 async def open_attempts(session: AsyncSession, write_id: str) -> list[WriteAttempt]:
-    result = await session.exec(select(WriteAttempt).where(
-        WriteAttempt.write_id == write_id, col(WriteAttempt.outcome).is_(None)))
+    result = await session.exec(
+        select(WriteAttempt).where(WriteAttempt.write_id == write_id, col(WriteAttempt.outcome).is_(None))
+    )
     return list(result.all())
 
 

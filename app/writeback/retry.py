@@ -21,15 +21,18 @@ RETRYABLE = (WriteStatus.failed, WriteStatus.held, WriteStatus.queued)
 def _check(corrections: dict[str, Any]) -> dict[str, Any]:
     unknown = set(corrections) - ALLOWED
     if unknown:
-        raise Unprocessable(f"Unknown corrections: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(ALLOWED))}.")
+        raise Unprocessable(
+            f"Unknown corrections: {', '.join(sorted(unknown))}; allowed: {', '.join(sorted(ALLOWED))}."
+        )
     for line in corrections.get("lines", []):
         if not isinstance(line, dict) or "line_no" not in line:
             raise Unprocessable("Each line correction needs its line_no.")
     return corrections
 
 
-async def retry_write(session: AsyncSession, exception: Any, corrections: dict[str, Any],
-                      principal: Any) -> dict[str, Any]:
+async def retry_write(
+    session: AsyncSession, exception: Any, corrections: dict[str, Any], principal: Any
+) -> dict[str, Any]:
     write_id = (exception.related or {}).get("write_id")
     write = await repository.get_write(session, write_id) if write_id else None
     if write is None:
@@ -38,8 +41,14 @@ async def retry_write(session: AsyncSession, exception: Any, corrections: dict[s
         raise Conflict(f"The write is {write.status}; only failed or held writes are retried.")
     await service.requeue(session, write, _check(corrections or {}))
     await sources.refresh(session, write.source_type, write.source_id)
-    await audit.record(session, actor=principal.actor, action="writeback.retried", entity_type="sap_write",
-                       entity_id=write.id, after={"corrections": corrections, "generation": write.generation})
+    await audit.record(
+        session,
+        actor=principal.actor,
+        action="writeback.retried",
+        entity_type="sap_write",
+        entity_id=write.id,
+        after={"corrections": corrections, "generation": write.generation},
+    )
     return {"write_id": write.id, "status": str(write.status), "generation": write.generation}
 
 

@@ -16,12 +16,18 @@ router = APIRouter(prefix="/stock/adjustments", tags=["stock adjustments"])
 
 
 @router.post("", status_code=202, response_model=AdjustmentOut)
-async def create_adjustment(body: AdjustmentIn, request: Request, session: SessionDep, principal: WriteDep,
-                            idempotency_key: Annotated[str | None, Header()] = None) -> JSONResponse:
+async def create_adjustment(
+    body: AdjustmentIn,
+    request: Request,
+    session: SessionDep,
+    principal: WriteDep,
+    idempotency_key: Annotated[str | None, Header()] = None,
+) -> JSONResponse:
     """Positive lines → Goods Receipt, negative → Goods Issue; the same key with the same body answers
     the first response again, with another body 422; no key 400."""
-    status, payload = await adjustments.create(session, request.app.state.settings, body,
-                                               key=idempotency_key, actor=principal.actor)
+    status, payload = await adjustments.create(
+        session, request.app.state.settings, body, key=idempotency_key, actor=principal.actor
+    )
     await session.commit()  # the stored response must exist before anyone sees it
     return JSONResponse(payload, status_code=status)
 

@@ -21,10 +21,12 @@ def job_id(write: SapWrite) -> str:
     return f"writeback:{write.id}:{write.generation}"
 
 
-async def enqueue(session: AsyncSession, write: SapWrite, *, defer_seconds: float = 0.0,
-                  suffix: str = "") -> None:
-    await outbox.enqueue(session, POST_JOB, job_id=job_id(write) + suffix, defer_seconds=defer_seconds,
-                         write_id=write.id)
+async def enqueue(
+    session: AsyncSession, write: SapWrite, *, defer_seconds: float = 0.0, suffix: str = ""
+) -> None:
+    await outbox.enqueue(
+        session, POST_JOB, job_id=job_id(write) + suffix, defer_seconds=defer_seconds, write_id=write.id
+    )
 
 
 async def supersede_older(session: AsyncSession, ext_ref: str, keep: str) -> list[SapWrite]:
@@ -39,19 +41,38 @@ async def supersede_older(session: AsyncSession, ext_ref: str, keep: str) -> lis
     return dropped
 
 
-async def queue(session: AsyncSession, *, source_type: str, source_id: str, entity: str, ext_ref: str,
-                group_key: str, doc_date: date, header: dict[str, Any],
-                lines: list[dict[str, Any]]) -> SapWrite:
-    write = SapWrite(source_type=source_type, source_id=source_id, entity=entity, ext_ref=ext_ref,
-                     group_key=group_key, doc_date=doc_date, header=header, lines=lines,
-                     skus=sorted({str(line["item_code"]) for line in lines}))
+async def queue(
+    session: AsyncSession,
+    *,
+    source_type: str,
+    source_id: str,
+    entity: str,
+    ext_ref: str,
+    group_key: str,
+    doc_date: date,
+    header: dict[str, Any],
+    lines: list[dict[str, Any]],
+) -> SapWrite:
+    write = SapWrite(
+        source_type=source_type,
+        source_id=source_id,
+        entity=entity,
+        ext_ref=ext_ref,
+        group_key=group_key,
+        doc_date=doc_date,
+        header=header,
+        lines=lines,
+        skus=sorted({str(line["item_code"]) for line in lines}),
+    )
     await repository.add(session, write)
     await supersede_older(session, ext_ref, keep=write.id)
     await enqueue(session, write)
     return write
 
 
-async def requeue(session: AsyncSession, write: SapWrite, corrections: dict[str, Any] | None = None) -> SapWrite:
+async def requeue(
+    session: AsyncSession, write: SapWrite, corrections: dict[str, Any] | None = None
+) -> SapWrite:
     """Back into the queue (retry of a failed/held/busy write), with a fresh retry budget."""
     if corrections:
         write.corrections = {**write.corrections, **corrections}

@@ -10,8 +10,14 @@ from app.models.writeback import AdjustmentStatus, StockAdjustment, WriteStatus
 from app.writeback import repository
 
 # The worst live write decides: one failed document fails the whole recommendation.
-ORDER = (WriteStatus.failed, WriteStatus.rejected, WriteStatus.held, WriteStatus.posting,
-         WriteStatus.queued, WriteStatus.posted)
+ORDER = (
+    WriteStatus.failed,
+    WriteStatus.rejected,
+    WriteStatus.held,
+    WriteStatus.posting,
+    WriteStatus.queued,
+    WriteStatus.posted,
+)
 FINAL_RECOMMENDATION = {RecommendationStatus.superseded, RecommendationStatus.rejected}
 
 
@@ -35,7 +41,9 @@ async def _recommendation(session: AsyncSession, source_id: str, status: WriteSt
     rec = await session.get(Recommendation, source_id)
     if rec is None or rec.status in FINAL_RECOMMENDATION:
         return
-    rec.status = RecommendationStatus.failed if status is WriteStatus.rejected else RecommendationStatus(status)
+    rec.status = (
+        RecommendationStatus.failed if status is WriteStatus.rejected else RecommendationStatus(status)
+    )
     rec.updated_at = utcnow()
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from app.runtime import Runtime
 from app.worker.jobs import job
-from app.writeback import pipeline
-from app.writeback import retry  # noqa: F401  (a worker may serve exception retries too)
+from app.writeback import (
+    pipeline,
+    retry,  # noqa: F401  (a worker may serve exception retries too)
+)
 
 
 @job("writeback.post")

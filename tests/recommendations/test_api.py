@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC210  (the servers run in their own threads: a blocking call cannot stall them)
 """/recommendations over HTTP with the emulators: validation, manual approval, dry run, lifecycle."""
 
 from __future__ import annotations
@@ -29,17 +30,28 @@ async def _open_exceptions(s: Stack) -> set[str]:
     return {row.type for row in rows if row.status == "open"}
 
 
-async def test_problems_block_and_become_exceptions_that_clear(tmp_path: Path, database_url: str | None) -> None:
+async def test_problems_block_and_become_exceptions_that_clear(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url) as s:
         headers = await api_key(s.runtime, "read")
         (good,) = s.buyable_items(1)
-        inactive = next(r["ItemCode"] for r in s.sap_store.tables["Items"].rows.values() if r["Valid"] == "tNO")
-        create_po(s, skus=[(good, 0), (inactive, 2), ("ZZ-UNKNOWN-1", 1)], vendor="v10001", warehouse="c123_csv.03")
+        inactive = next(
+            r["ItemCode"] for r in s.sap_store.tables["Items"].rows.values() if r["Valid"] == "tNO"
+        )
+        create_po(
+            s, skus=[(good, 0), (inactive, 2), ("ZZ-UNKNOWN-1", 1)], vendor="v10001", warehouse="c123_csv.03"
+        )
         await poll.poll_once(s.runtime)
         (rec,) = _list(s, headers)["items"]
         assert rec["status"] == "blocked"
-        assert await _open_exceptions(s) == {"UNMAPPED_VENDOR", "UNMAPPED_WAREHOUSE", "SKU_MISMATCH",
-                                             "INACTIVE_ITEM", "INVALID_QUANTITY"}
+        assert await _open_exceptions(s) == {
+            "UNMAPPED_VENDOR",
+            "UNMAPPED_WAREHOUSE",
+            "SKU_MISMATCH",
+            "INACTIVE_ITEM",
+            "INVALID_QUANTITY",
+        }
         await seed_mappings(s.runtime, {"v10001": "V10001"}, {"c123_csv.03": "03"})
         await poll.poll_once(s.runtime)  # same content: re-validated, mappings now found
         assert "UNMAPPED_VENDOR" not in await _open_exceptions(s)
@@ -55,8 +67,9 @@ async def test_unknown_status_is_unmapped_status(tmp_path: Path, database_url: s
         assert "UNMAPPED_STATUS" in await _open_exceptions(s)
 
 
-async def test_manual_approval_dry_run_approve_and_invalid_transitions(tmp_path: Path,
-                                                                      database_url: str | None) -> None:
+async def test_manual_approval_dry_run_approve_and_invalid_transitions(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url, approval="manual") as s:
         read, write = await api_key(s.runtime, "read"), await api_key(s.runtime, "write")
         await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
@@ -110,12 +123,16 @@ async def test_a_newer_version_supersedes_an_unposted_one(tmp_path: Path, databa
 
 
 async def test_make_items_become_production_orders_and_requests_when_configured(
-        tmp_path: Path, database_url: str | None) -> None:
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url, document_type="purchase_request") as s:
         await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
         (a,) = s.buyable_items(1)
-        make = sorted(r["ItemCode"] for r in s.sap_store.tables["Items"].rows.values()
-                      if r.get("ProcurementMethod") == "bom_Make" and r["Valid"] == "tYES" and r["Frozen"] == "tNO")[0]
+        make = sorted(
+            r["ItemCode"]
+            for r in s.sap_store.tables["Items"].rows.values()
+            if r.get("ProcurementMethod") == "bom_Make" and r["Valid"] == "tYES" and r["Frozen"] == "tNO"
+        )[0]
         create_po(s, skus=[(a, 2), (make, 3)])
         await poll.poll_once(s.runtime)
         await s.drain()

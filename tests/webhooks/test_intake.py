@@ -28,9 +28,16 @@ SECRET = "whsec_" + base64.b64encode(b"k" * 32).decode()
 URL = f"/webhooks/inventory-planner/{TOKEN}"
 
 
-async def _client(tmp_path: Path, database_url: str | None, secret: str | None) -> AsyncIterator[httpx.AsyncClient]:
-    settings = make_settings(tmp_path, database_url, ip=InventoryPlannerSettings(
-        webhook_token=SecretStr(TOKEN), webhook_signing_secret=SecretStr(secret) if secret else None))
+async def _client(
+    tmp_path: Path, database_url: str | None, secret: str | None
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = make_settings(
+        tmp_path,
+        database_url,
+        ip=InventoryPlannerSettings(
+            webhook_token=SecretStr(TOKEN), webhook_signing_secret=SecretStr(secret) if secret else None
+        ),
+    )
     await asyncio.to_thread(migrate.upgrade, settings)
     app = create_app(settings)
     async with app.router.lifespan_context(app):
@@ -65,8 +72,12 @@ async def _count(client: httpx.AsyncClient) -> tuple[int, int]:
 
 def _signed_headers(body: bytes, msg_id: str = "msg_1", ts: int | None = None) -> dict[str, str]:
     stamp = str(ts if ts is not None else int(time.time()))
-    return {"webhook-id": msg_id, "webhook-timestamp": stamp, "webhook-signature": sign(SECRET, msg_id, stamp, body),
-            "content-type": "application/json"}
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": stamp,
+        "webhook-signature": sign(SECRET, msg_id, stamp, body),
+        "content-type": "application/json",
+    }
 
 
 async def test_a_delivery_is_stored_and_queues_a_refetch(plain: httpx.AsyncClient) -> None:

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from unittest import mock
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import httpx
 from arq.worker import Worker
 from sqlalchemy import delete
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel, col, select
 
 from app.config import InventoryPlannerSettings, SapB1Settings, Settings, WritebackSettings
 from app.db import migrate
@@ -49,8 +49,9 @@ class Stack:
     async def drain(self, rounds: int = 200) -> None:
         """Relay the outbox and run a burst worker until nothing is pending or queued."""
         for _ in range(rounds):
-            await relay.relay_once(self.runtime.sessionmaker, self.runtime.redis,
-                                   queue_name=self.runtime.queue_name, batch=1000)
+            await relay.relay_once(
+                self.runtime.sessionmaker, self.runtime.redis, queue_name=self.runtime.queue_name, batch=1000
+            )
             # No schedules in tests: crons would interleave unrelated work with the scenario.
             with mock.patch.object(worker_module, "cron_jobs", lambda settings: []):
                 worker = Worker(**worker_settings(self.settings, burst=True, poll_delay=0.02))
@@ -64,14 +65,21 @@ class Stack:
 
     async def pending(self) -> int:
         async with session_scope(self.runtime.sessionmaker) as session:
-            rows = (await session.exec(select(OutboxMessage).where(
-                OutboxMessage.enqueued_at.is_(None)))).all()  # type: ignore[union-attr]
+            rows = (
+                await session.exec(select(OutboxMessage).where(col(OutboxMessage.enqueued_at).is_(None)))
+            ).all()
         return len(rows) + int(await self.runtime.redis.zcard(self.runtime.queue_name))
 
     def buyable_items(self, count: int) -> list[str]:
         rows = list(self.sap_store.tables["Items"].rows.values())
-        good = [r["ItemCode"] for r in rows if r["Valid"] == "tYES" and r["Frozen"] == "tNO"
-                and r.get("ProcurementMethod") == "bom_Buy" and r.get("PurchaseItem") == "tYES"]
+        good = [
+            r["ItemCode"]
+            for r in rows
+            if r["Valid"] == "tYES"
+            and r["Frozen"] == "tNO"
+            and r.get("ProcurementMethod") == "bom_Buy"
+            and r.get("PurchaseItem") == "tYES"
+        ]
         return sorted(good)[:count]
 
     def sap_stats(self) -> dict[str, Any]:
@@ -81,13 +89,17 @@ class Stack:
         httpx.post(self.sap_url + "/_emulator/faults", json=knobs).raise_for_status()
 
 
-def stack_settings(data_dir: Path, database_url: str | None, sap_url: str, ip_url: str,
-                   **writeback: Any) -> Settings:
+def stack_settings(
+    data_dir: Path, database_url: str | None, sap_url: str, ip_url: str, **writeback: Any
+) -> Settings:
     return make_settings(
-        data_dir, database_url,
+        data_dir,
+        database_url,
         sap=SapB1Settings(base_url=sap_url + "/b1s/v2", max_concurrency=4, timeout_seconds=10),
         ip=InventoryPlannerSettings(base_url=ip_url, webhook_token=TOKEN),  # type: ignore[arg-type]
-        writeback=WritebackSettings(**{"backoff_base_seconds": 0.05, "backoff_cap_seconds": 0.5, **writeback}),
+        writeback=WritebackSettings(
+            **{"backoff_base_seconds": 0.05, "backoff_cap_seconds": 0.5, **writeback}
+        ),
     )
 
 
@@ -117,8 +129,14 @@ def emulators(sap_faults: FaultConfig | None = None, **sap: Any) -> Iterator[tup
 
 
 @contextlib.asynccontextmanager
-async def stack(data_dir: Path, database_url: str | None, *, sap_faults: FaultConfig | None = None,
-                sap: dict[str, Any] | None = None, **writeback: Any) -> AsyncIterator[Stack]:
+async def stack(
+    data_dir: Path,
+    database_url: str | None,
+    *,
+    sap_faults: FaultConfig | None = None,
+    sap: dict[str, Any] | None = None,
+    **writeback: Any,
+) -> AsyncIterator[Stack]:
     with emulators(sap_faults, **(sap or {})) as (sap_url, ip_url, sap_store, ip_store):
         settings = stack_settings(data_dir, database_url, sap_url, ip_url, **writeback)
         await asyncio.to_thread(migrate.upgrade, settings)  # alembic runs its own event loop
@@ -133,20 +151,23 @@ async def stack(data_dir: Path, database_url: str | None, *, sap_faults: FaultCo
                 await runtime.close()
 
 
-def create_po(stack: Stack, *, skus: list[tuple[str, float]], vendor: str = "v10000",
-              warehouse: str = "c123_csv.01", status: str = "open") -> str:
-    body = {"vendor": vendor, "warehouse": warehouse, "status": status, "expected_date": "2031-07-01",
-            "items": [{"sku": sku, "replenishment": qty, "cost_price": 2.5} for sku, qty in skus]}
+def create_po(
+    stack: Stack,
+    *,
+    skus: list[tuple[str, float]],
+    vendor: str = "v10000",
+    warehouse: str = "c123_csv.01",
+    status: str = "open",
+) -> str:
+    body = {
+        "vendor": vendor,
+        "warehouse": warehouse,
+        "status": status,
+        "expected_date": "2031-07-01",
+        "items": [{"sku": sku, "replenishment": qty, "cost_price": 2.5} for sku, qty in skus],
+    }
     po: dict[str, Any] = stack.ip_store.create_purchase_order(body)
     return str(po["id"])
-
-
-async def wait_for(predicate: Any, timeout: float = 20) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not await predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 async def api_key(runtime: Runtime, scope: str = "write") -> dict[str, str]:

@@ -1,3 +1,4 @@
+# ruff: noqa: ASYNC210  (the servers run in their own threads: a blocking call cannot stall them)
 """POST /stock/adjustments through the pipeline: receipts/issues, period policy, failures, retries."""
 
 from __future__ import annotations
@@ -21,10 +22,22 @@ from tests.writeback.harness import Stack, api_key, stack
 pytestmark = pytest.mark.asyncio
 
 
+def _stocked_item(s: Stack, warehouse: str = "01") -> str:
+    """An item with stock to issue: receipts and issues of one request may post in either order."""
+    for code in s.buyable_items(200):
+        row = s.sap_store.warehouse_row(s.sap_store.item(code), warehouse)
+        if row and row["InStock"] >= 5:
+            return code
+    raise AssertionError("no stocked item")
+
+
 def _body(s: Stack, *, qty: float = 3, warehouse: str = "01", day: date | None = None) -> dict[str, Any]:
-    (sku,) = s.buyable_items(1)
-    return {"reason": "cycle count", "effective_date": (day or date.today()).isoformat(),
-            "lines": [{"sku": sku, "warehouse": warehouse, "quantity": qty}]}
+    sku = _stocked_item(s)
+    return {
+        "reason": "cycle count",
+        "effective_date": (day or date.today()).isoformat(),
+        "lines": [{"sku": sku, "warehouse": warehouse, "quantity": qty}],
+    }
 
 
 def _post(s: Stack, headers: dict[str, str], body: dict[str, Any], key: str | None = "k1") -> httpx.Response:
@@ -40,7 +53,9 @@ def _show(s: Stack, headers: dict[str, str], adjustment_id: str) -> dict[str, An
 
 async def _exceptions(s: Stack, kind: str) -> list[BusinessException]:
     async with session_scope(s.runtime.sessionmaker) as session:
-        return list((await session.exec(select(BusinessException).where(BusinessException.type == kind))).all())
+        return list(
+            (await session.exec(select(BusinessException).where(BusinessException.type == kind))).all()
+        )
 
 
 def _locked_day() -> date:
@@ -49,7 +64,9 @@ def _locked_day() -> date:
     return date(month // 12, month % 12 + 1, 15)
 
 
-async def test_positive_is_a_goods_receipt_negative_a_goods_issue(tmp_path: Path, database_url: str | None) -> None:
+async def test_positive_is_a_goods_receipt_negative_a_goods_issue(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url) as s:
         headers = await api_key(s.runtime)
         body = _body(s)
@@ -80,7 +97,9 @@ async def test_idempotency_key_rules(tmp_path: Path, database_url: str | None) -
         assert _post(s, headers, zero, key="k2").status_code == 422
 
 
-async def test_locked_period_is_held_for_finance_under_review(tmp_path: Path, database_url: str | None) -> None:
+async def test_locked_period_is_held_for_finance_under_review(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url, locked_period_policy="review") as s:
         headers = await api_key(s.runtime)
         response = _post(s, headers, _body(s, day=_locked_day()))
@@ -90,15 +109,19 @@ async def test_locked_period_is_held_for_finance_under_review(tmp_path: Path, da
         (locked,) = await _exceptions(s, "LOCKED_PERIOD")
         assert locked.owner == "finance"
         # Finance decides to post it in the open period after all: retry with that policy.
-        retried = httpx.post(f"{s.api_url}/exceptions/{locked.id}/retry", headers=headers,
-                             json={"corrections": {"policy": "post_in_open_period"}})
+        retried = httpx.post(
+            f"{s.api_url}/exceptions/{locked.id}/retry",
+            headers=headers,
+            json={"corrections": {"policy": "post_in_open_period"}},
+        )
         assert retried.status_code == 200, retried.text
         await s.drain()
         assert _show(s, headers, response.json()["id"])["status"] == "posted"
 
 
-async def test_locked_period_is_redated_under_post_in_open_period(tmp_path: Path,
-                                                                 database_url: str | None) -> None:
+async def test_locked_period_is_redated_under_post_in_open_period(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url, locked_period_policy="post_in_open_period") as s:
         headers = await api_key(s.runtime)
         day = _locked_day()
@@ -110,8 +133,9 @@ async def test_locked_period_is_redated_under_post_in_open_period(tmp_path: Path
         assert day.isoformat() in doc["Comments"] and doc["DocDate"] > day.isoformat()
 
 
-async def test_business_error_is_post_failed_and_a_corrected_retry_posts(tmp_path: Path,
-                                                                        database_url: str | None) -> None:
+async def test_business_error_is_post_failed_and_a_corrected_retry_posts(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url) as s:
         headers = await api_key(s.runtime)
         response = _post(s, headers, _body(s, warehouse="ZZ"), key=str(uuid.uuid4()))  # no such warehouse
@@ -119,8 +143,11 @@ async def test_business_error_is_post_failed_and_a_corrected_retry_posts(tmp_pat
         assert _show(s, headers, response.json()["id"])["status"] == "failed"
         (failed,) = await _exceptions(s, "POST_FAILED")
         assert failed.evidence["sap_code"] is not None and failed.evidence["payload"]["DocumentLines"]
-        retried = httpx.post(f"{s.api_url}/exceptions/{failed.id}/retry", headers=headers,
-                             json={"corrections": {"lines": [{"line_no": 1, "warehouse_code": "01"}]}})
+        retried = httpx.post(
+            f"{s.api_url}/exceptions/{failed.id}/retry",
+            headers=headers,
+            json={"corrections": {"lines": [{"line_no": 1, "warehouse_code": "01"}]}},
+        )
         assert retried.status_code == 200, retried.text
         await s.drain()
         assert _show(s, headers, response.json()["id"])["status"] == "posted"

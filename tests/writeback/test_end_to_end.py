@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-
 from pathlib import Path
 
 import httpx
@@ -31,12 +30,15 @@ async def _writes(s: Stack) -> list[SapWrite]:
 
 
 def _deliver(s: Stack, po_id: str, last_modified: str = "2031-01-01T00:00:00Z") -> httpx.Response:
-    return httpx.post(f"{s.api_url}/webhooks/inventory-planner/{TOKEN}",
-                      json={"purchase-order": {"id": po_id, "last_modified": last_modified}})
+    return httpx.post(
+        f"{s.api_url}/webhooks/inventory-planner/{TOKEN}",
+        json={"purchase-order": {"id": po_id, "last_modified": last_modified}},
+    )
 
 
-async def test_webhook_to_sap_po_with_line_warehouses_and_ip_reference(tmp_path: Path,
-                                                                       database_url: str | None) -> None:
+async def test_webhook_to_sap_po_with_line_warehouses_and_ip_reference(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url) as s:
         await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
         a, b = s.buyable_items(2)
@@ -56,8 +58,9 @@ async def test_webhook_to_sap_po_with_line_warehouses_and_ip_reference(tmp_path:
         assert not stats["duplicates_by_ext_ref"]
 
 
-async def test_a_post_whose_response_is_lost_is_adopted_not_reposted(tmp_path: Path,
-                                                                     database_url: str | None) -> None:
+async def test_a_post_whose_response_is_lost_is_adopted_not_reposted(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url) as s:
         await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
         (a,) = s.buyable_items(1)
@@ -73,7 +76,9 @@ async def test_a_post_whose_response_is_lost_is_adopted_not_reposted(tmp_path: P
         assert stats["documents_created"] == {"PurchaseOrders": 1} and not stats["duplicates_by_ext_ref"]
 
 
-async def test_a_worker_that_died_mid_post_leads_to_a_lookup(tmp_path: Path, database_url: str | None) -> None:
+async def test_a_worker_that_died_mid_post_leads_to_a_lookup(
+    tmp_path: Path, database_url: str | None
+) -> None:
     """The first run dies right after SAP committed (task cancelled): the attempt it left behind
     makes the next run look the external reference up and adopt the document."""
     from app.writeback import pipeline
@@ -92,7 +97,7 @@ async def test_a_worker_that_died_mid_post_leads_to_a_lookup(tmp_path: Path, dat
             await original(entity, body)
             raise asyncio.CancelledError  # the process is gone before it records anything
 
-        sap.create = create_then_die  # type: ignore[method-assign]
+        sap.create = create_then_die  # type: ignore[method-assign,assignment]
         with pytest.raises(asyncio.CancelledError):
             await pipeline.run(s.runtime, write.id)
         sap.create = original  # type: ignore[method-assign]
@@ -118,7 +123,9 @@ async def test_lost_webhooks_are_caught_by_polling(tmp_path: Path, database_url:
         assert len(await _recs(s)) == 2
 
 
-async def test_a_change_after_posting_updates_the_sap_document(tmp_path: Path, database_url: str | None) -> None:
+async def test_a_change_after_posting_updates_the_sap_document(
+    tmp_path: Path, database_url: str | None
+) -> None:
     async with stack(tmp_path, database_url) as s:
         await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
         (a,) = s.buyable_items(1)

@@ -8,9 +8,15 @@ LINES = [Line(1, "A1", Decimal(10), "01", Decimal("5.5")), Line(2, "A2", Decimal
 
 
 def header(entity: str = "PurchaseOrders", **kw: object) -> Header:
-    values: dict[str, object] = {"entity": entity, "ext_ref_udf": "U_Ref", "ext_ref": "ip:po_1",
-                                 "doc_date": date(2025, 6, 2), "due_date": date(2025, 7, 1),
-                                 "card_code": "V100", "reference": "PO-8"}
+    values: dict[str, object] = {
+        "entity": entity,
+        "ext_ref_udf": "U_Ref",
+        "ext_ref": "ip:po_1",
+        "doc_date": date(2025, 6, 2),
+        "due_date": date(2025, 7, 1),
+        "card_code": "V100",
+        "reference": "PO-8",
+    }
     values.update(kw)
     return Header(**values)  # type: ignore[arg-type]
 
@@ -45,8 +51,12 @@ def test_corrections_fix_a_line() -> None:
 
 
 def test_update_keeps_line_numbers_and_appends_new_lines() -> None:
-    current = {"DocumentLines": [{"LineNum": 0, "ItemCode": "A1", "WarehouseCode": "01"},
-                                 {"LineNum": 1, "ItemCode": "A9", "WarehouseCode": "01"}]}
+    current = {
+        "DocumentLines": [
+            {"LineNum": 0, "ItemCode": "A1", "WarehouseCode": "01"},
+            {"LineNum": 1, "ItemCode": "A9", "WarehouseCode": "01"},
+        ]
+    }
     created = payloads.build(header(), LINES)
     patch = payloads.update_for("PurchaseOrders", current, created)
     assert [line.get("LineNum") for line in patch["DocumentLines"]] == [0, None]
