@@ -19,10 +19,11 @@ class AppError(Exception):
     title: ClassVar[str] = "Internal error"
 
     def __init__(self, detail: str | None = None, *, errors: list[dict[str, Any]] | None = None,
-                 **extra: Any) -> None:
+                 headers: dict[str, str] | None = None, **extra: Any) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         self.errors = errors or []
+        self.headers = headers or {}
         self.extra = extra
 
     def problem(self, instance: str | None = None) -> dict[str, Any]:

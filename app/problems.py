@@ -16,7 +16,8 @@ log = logging.getLogger("b1bridge.api")
 PROBLEM_TYPE = "application/problem+json"
 
 
-def problem_response(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(status: int, body: dict[str, Any],
+                     headers: dict[str, str] | None = None) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
@@ -34,7 +35,7 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AppError)
     if exc.status >= 500:
         log.error("api.error", extra={"path": request.url.path, "error": exc.detail})
-    return problem_response(exc.status, exc.problem(instance=request.url.path))
+    return problem_response(exc.status, exc.problem(instance=request.url.path), headers=exc.headers or None)
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

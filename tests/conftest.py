@@ -61,8 +61,12 @@ async def app(settings: Settings) -> AsyncIterator[object]:
 async def clean(app: object) -> AsyncIterator[None]:
     """Each test starts from empty tables (the schema stays migrated)."""
     yield
-    runtime = app.state.runtime  # type: ignore[attr-defined]
-    async with runtime.engine.begin() as connection:
+    await reset_state(app.state.runtime)  # type: ignore[attr-defined]
+
+
+async def reset_state(runtime: object) -> None:
+    """Empty every table and this run's Redis keys."""
+    async with runtime.engine.begin() as connection:  # type: ignore[attr-defined]
         existing = set(await connection.run_sync(lambda c: inspect(c).get_table_names()))
         for table in reversed(SQLModel.metadata.sorted_tables):
             if table.name in existing:  # a model whose migration is missing fails test_migrations instead

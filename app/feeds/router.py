@@ -11,6 +11,7 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 
 from app.auth.deps import AdminDep, ReadDep
 from app.db.session import SessionDep
+from app.errors import NotFound, Unauthorized
 from app.feeds import service
 from app.feeds.schemas import ConnectorIn, ConnectorOut, ConnectorPatch, DeliveryOut
 from app.models.feeds import StarterConnector
@@ -26,13 +27,17 @@ def _out(row: StarterConnector) -> ConnectorOut:
     return out
 
 
-@router.api_route(
-    "/starter/{connector}/products.csv",
-    methods=["GET", "HEAD"],
-    include_in_schema=True,
-    response_class=FileResponse,
-    summary="Starter CSV products file (IP fetches this)",
-)
+STARTER_RESPONSES: dict[int | str, dict[str, object]] = {
+    200: {"description": "The last complete snapshot",
+          "content": {"text/csv": {"schema": {"type": "string"}}}},
+    304: {"description": "Not modified since the ETag / date the client sent"},
+}
+
+
+@router.get("/starter/{connector}/products.csv", response_class=FileResponse, responses=STARTER_RESPONSES,
+            operation_id="starter_products_get", summary="Starter CSV products file (IP fetches this)")
+@router.head("/starter/{connector}/products.csv", response_class=FileResponse, responses=STARTER_RESPONSES,
+             operation_id="starter_products_head", summary="Check the Starter CSV products file (IP's HEAD)")
 async def starter_products(
     connector: str,
     request: Request,
@@ -40,13 +45,13 @@ async def starter_products(
     credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)],
 ) -> Response:
     if credentials is None:
-        return Response(status_code=status.HTTP_401_UNAUTHORIZED, headers=CHALLENGE)
+        raise Unauthorized("This feed needs the connector's HTTP Basic credentials.", headers=CHALLENGE)
     found = await service.authenticate(session, connector, credentials.username, credentials.password)
     if found is None:
-        return Response(status_code=status.HTTP_401_UNAUTHORIZED, headers=CHALLENGE)
+        raise Unauthorized("Unknown connector or wrong credentials.", headers=CHALLENGE)
     served = await service.served_file(session, found)
     if served is None:  # no complete snapshot yet: better no file than a partial one
-        return Response(status_code=status.HTTP_404_NOT_FOUND)
+        raise NotFound("No complete snapshot has been built for this connector yet.")
     headers = {"ETag": served.etag, "Last-Modified": served.last_modified_http, "Cache-Control": "no-cache"}
     if served.not_modified(request.headers.get("if-none-match"), request.headers.get("if-modified-since")):
         return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)

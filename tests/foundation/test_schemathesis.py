@@ -22,6 +22,7 @@ from app.db.session import session_scope
 from app.main import create_app
 from app.models.api_key import Scope
 from app.runtime import Runtime
+from tests.conftest import reset_state
 from tests.support.server import serve
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -37,9 +38,17 @@ def served(settings: Settings) -> Iterator[tuple[str, str]]:
         finally:
             await runtime.close()
 
+    async def reset() -> None:
+        runtime = Runtime.build(settings)
+        try:
+            await reset_state(runtime)
+        finally:
+            await runtime.close()
+
     key = asyncio.run(admin_key())
     with serve(create_app(settings)) as base_url:
         yield base_url, key
+    asyncio.run(reset())  # what the generated calls created must not leak into later tests
 
 
 # The schema is the app's own document (the one `b1bridge openapi` writes); calls go over real HTTP.
