@@ -19,9 +19,12 @@ from app.errors import ConfigurationError
 from app.models.api_key import Scope
 
 console = Console()
-cli = typer.Typer(no_args_is_help=True, add_completion=False,
-                  help="b1bridge: SAP Business One <-> Inventory Planner")
-emulator_cli = typer.Typer(no_args_is_help=True, help="Run the bundled SAP B1 and Inventory Planner emulators.")
+cli = typer.Typer(
+    no_args_is_help=True, add_completion=False, help="b1bridge: SAP Business One <-> Inventory Planner"
+)
+emulator_cli = typer.Typer(
+    no_args_is_help=True, help="Run the bundled SAP B1 and Inventory Planner emulators."
+)
 sap_cli = typer.Typer(no_args_is_help=True, help="SAP B1 Service Layer tools.")
 ip_cli = typer.Typer(no_args_is_help=True, help="Inventory Planner tools.")
 apikey_cli = typer.Typer(no_args_is_help=True, help="Create, list and revoke API keys.")
@@ -41,14 +44,26 @@ COMMAND_MODULES = (
 
 
 @cli.command()
-def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1,
-          reload: bool = typer.Option(False, help="Restart on code changes (development).")) -> None:
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: int = 1,
+    reload: bool = typer.Option(False, help="Restart on code changes (development)."),
+) -> None:
     """Run the API (Swagger UI at /docs)."""
     import uvicorn
 
     _check_config()
-    uvicorn.run("app.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                proxy_headers=True, log_level="warning")
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        reload=reload,
+        proxy_headers=True,
+        log_level="warning",
+    )
 
 
 @cli.command()
@@ -73,8 +88,10 @@ def migrate(revision: str = typer.Argument("head")) -> None:
 
 
 @apikey_cli.command("create")
-def apikey_create(name: str = typer.Option(..., help="Who or what uses the key."),
-                  scope: Scope = typer.Option(Scope.read, help="read ⊂ write ⊂ admin")) -> None:
+def apikey_create(
+    name: str = typer.Option(..., help="Who or what uses the key."),
+    scope: Scope = typer.Option(Scope.read, help="read ⊂ write ⊂ admin"),
+) -> None:
     """Create an API key and print it once (only its hash is stored)."""
     from app.auth import service
 
@@ -95,8 +112,17 @@ def apikey_list() -> None:
 
     async def rows() -> list[tuple[str, ...]]:
         async with _session() as session:
-            return [(k.name, k.scope, k.prefix + "…", str(k.created_at), str(k.last_used_at or "-"),
-                     "revoked" if k.revoked_at else "active") for k in await repository.list_all(session)]
+            return [
+                (
+                    k.name,
+                    k.scope,
+                    k.prefix + "…",
+                    str(k.created_at),
+                    str(k.last_used_at or "-"),
+                    "revoked" if k.revoked_at else "active",
+                )
+                for k in await repository.list_all(session)
+            ]
 
     table = Table("name", "scope", "prefix", "created", "last used", "state")
     for row in asyncio.run(rows()):
@@ -120,8 +146,10 @@ def apikey_revoke(name: str) -> None:
 
 
 @cli.command()
-def openapi(output: Path = typer.Option(Path("openapi/openapi.json")),
-            check: bool = typer.Option(False, help="Exit 1 if the file differs from the app's schema.")) -> None:
+def openapi(
+    output: Path = typer.Option(Path("openapi/openapi.json")),
+    check: bool = typer.Option(False, help="Exit 1 if the file differs from the app's schema."),
+) -> None:
     """Write (or check) the OpenAPI document generated from the app."""
     from app.openapi_doc import render
 
@@ -138,9 +166,11 @@ def openapi(output: Path = typer.Option(Path("openapi/openapi.json")),
 
 
 @cli.command()
-def demo(data_dir: Path = typer.Option(Path(".b1bridge/demo"), help="Where the demo keeps its state."),
-         port: int = typer.Option(8000, help="API port."),
-         items: int = typer.Option(200, help="Items the SAP emulator seeds.")) -> None:
+def demo(
+    data_dir: Path = typer.Option(Path(".b1bridge/demo"), help="Where the demo keeps its state."),
+    port: int = typer.Option(8000, help="API port."),
+    items: int = typer.Option(200, help="Items the SAP emulator seeds."),
+) -> None:
     """Start everything on the embedded defaults: emulators, API, worker and schedules."""
     from app.demo import run
 

@@ -39,8 +39,14 @@ ROUTERS = (
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     code: {"description": text, "content": {"application/problem+json": {"schema": problems.PROBLEM_SCHEMA}}}
-    for code, text in ((400, "Bad request"), (401, "Authentication required"), (403, "Insufficient scope"),
-                       (404, "Not found"), (409, "Conflict"), (422, "Validation failed"))
+    for code, text in (
+        (400, "Bad request"),
+        (401, "Authentication required"),
+        (403, "Insufficient scope"),
+        (404, "Not found"),
+        (409, "Conflict"),
+        (422, "Validation failed"),
+    )
 }
 
 
@@ -64,7 +70,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     relay_task = None
     if settings.relay_in_api:
         relay_task = asyncio.create_task(
-            relay.run_forever(runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name))
+            relay.run_forever(runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name)
+        )
     try:
         yield
     finally:

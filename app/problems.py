@@ -16,8 +16,9 @@ log = logging.getLogger("b1bridge.api")
 PROBLEM_TYPE = "application/problem+json"
 
 
-def problem_response(status: int, body: dict[str, Any],
-                     headers: dict[str, str] | None = None) -> JSONResponse:
+def problem_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
@@ -25,9 +26,14 @@ def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     errors = []
     for error in exc.errors():
         location = [str(part) for part in error.get("loc", ())]
-        errors.append({"location": location[0] if location else "body",
-                       "field": ".".join(location[1:]), "message": error.get("msg", "invalid"),
-                       "type": error.get("type", "value_error")})
+        errors.append(
+            {
+                "location": location[0] if location else "body",
+                "field": ".".join(location[1:]),
+                "message": error.get("msg", "invalid"),
+                "type": error.get("type", "value_error"),
+            }
+        )
     return errors
 
 
@@ -40,24 +46,39 @@ async def _app_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    body = {"type": PROBLEM_BASE + "validation-error", "title": "Validation failed", "status": 422,
-            "detail": "The request is not valid; see `errors`.", "instance": request.url.path,
-            "errors": _field_errors(exc)}
+    body = {
+        "type": PROBLEM_BASE + "validation-error",
+        "title": "Validation failed",
+        "status": 422,
+        "detail": "The request is not valid; see `errors`.",
+        "instance": request.url.path,
+        "errors": _field_errors(exc),
+    }
     return problem_response(422, body)
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = {404: "Not found", 405: "Method not allowed"}.get(exc.status_code, "HTTP error")
-    body = {"type": PROBLEM_BASE + title.lower().replace(" ", "-"), "title": title,
-            "status": exc.status_code, "detail": str(exc.detail), "instance": request.url.path}
+    body = {
+        "type": PROBLEM_BASE + title.lower().replace(" ", "-"),
+        "title": title,
+        "status": exc.status_code,
+        "detail": str(exc.detail),
+        "instance": request.url.path,
+    }
     return problem_response(exc.status_code, body, headers=getattr(exc, "headers", None))
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("api.unhandled", extra={"path": request.url.path})
-    body = {"type": PROBLEM_BASE + "internal-error", "title": "Internal error", "status": 500,
-            "detail": "An unexpected error occurred; it has been logged.", "instance": request.url.path}
+    body = {
+        "type": PROBLEM_BASE + "internal-error",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "An unexpected error occurred; it has been logged.",
+        "instance": request.url.path,
+    }
     return problem_response(500, body)
 
 
@@ -72,8 +93,11 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
     "required": ["type", "title", "status"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": "string"},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
         "errors": {"type": "array", "items": {"type": "object"}},
     },
     "additionalProperties": True,

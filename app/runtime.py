@@ -37,8 +37,12 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings) -> Runtime:
         engine = create_engine(settings)
-        return cls(settings=settings, engine=engine, sessionmaker=sessionmaker(engine),
-                   redis=make_arq_redis(settings))
+        return cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=sessionmaker(engine),
+            redis=make_arq_redis(settings),
+        )
 
     @property
     def queue_name(self) -> str:

