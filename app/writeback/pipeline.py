@@ -8,8 +8,12 @@ committed) → post with a warehouse on every line → read back → only then I
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import random
+import time
+from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,7 +31,7 @@ from app.integrations.sap_b1.errors import (
     SapOutcomeUnknown,
     SapPeriodLocked,
 )
-from app.kit.locker import acquire_many
+from app.kit.locker import LockTimeout, acquire_many
 from app.kit.redact import redact
 from app.kit.time import utcnow
 from app.models.recommendation import Recommendation
@@ -106,19 +110,31 @@ async def _defer(runtime: Runtime, write: SapWrite, end: datetime) -> str:
 
 
 async def _locked(runtime: Runtime, write: SapWrite) -> str:
-    settings = runtime.settings.writeback
     keys = [clients.sku_lock_key(runtime, sku) for sku in write.skus]
     keys.append(clients.sku_lock_key(runtime, f"doc:{write.ext_ref}"))  # same document, any SKUs
-    async with (
-        acquire_many(
-            runtime.redis,
-            keys,
-            lease_seconds=settings.lock_lease_seconds,
-            wait_timeout=settings.lock_wait_seconds,
-        ),
-        clients.sap_slots(runtime).slot(),
-    ):
+    async with _all_locks(runtime, keys):
         return await _post(runtime, write.id)
+
+
+@contextlib.asynccontextmanager
+async def _all_locks(runtime: Runtime, keys: list[str]) -> AsyncIterator[None]:
+    """Every key or none, in sorted order, leased. A document that cannot have all its SKUs
+    holds none of them while it waits, so a busy SKU never convoys the documents behind it
+    (holding some keys while waiting for the next one serialises whole chains of documents)."""
+    settings = runtime.settings.writeback
+    deadline = time.monotonic() + settings.lock_wait_seconds
+    attempt = 0
+    while True:
+        try:
+            async with acquire_many(runtime.redis, keys, lease_seconds=settings.lock_lease_seconds,
+                                    wait_timeout=0):
+                yield
+                return
+        except LockTimeout:
+            if time.monotonic() >= deadline:
+                raise
+        attempt += 1
+        await asyncio.sleep(random.uniform(0.005, min(0.1, 0.005 * 2 ** min(attempt, 6))))
 
 
 # --- inside the lock ----------------------------------------------------------------------------
@@ -155,13 +171,16 @@ async def _write_to_sap(
     day, note = await _dated(runtime, write, IN_LOCK_PERIOD_AGE)
     body = build_payload(runtime, write, day, note)
     if document is None and unresolved:
-        found = await _lookup(sap, write)  # an earlier call may have committed: adopt, never re-post
+        async with clients.sap_slots(runtime).slot():
+            found = await _lookup(sap, write)  # an earlier call may have committed: adopt, never re-post
         if found is not None:
             await _confirm(runtime, write, found, "adopt", day, note)
             return
     operation = "update" if document is not None else "create"
     attempt_id = await _begin_attempt(runtime, write, operation)
-    key = await _call(runtime, sap, write, document, body, attempt_id)
+    # The cap counts SAP calls only: our own database work between them must not hold SAP slots.
+    async with clients.sap_slots(runtime).slot():
+        key = await _call(runtime, sap, write, document, body, attempt_id)
     await _confirm(runtime, write, key, operation, day, note, attempt_id)
 
 
@@ -300,8 +319,8 @@ async def _confirm(
     attempt_id: str | None = None,
 ) -> None:
     """Read the document back: DocEntry, DocNum and one line per line we sent, each in its warehouse."""
-    sap = clients.sap(runtime)
-    row = await sap.get(write.entity, key)
+    async with clients.sap_slots(runtime).slot():
+        row = await clients.sap(runtime).get(write.entity, key)
     lines = row.get("DocumentLines") or [
         {"ItemCode": row.get("ItemNo"), "WarehouseCode": row.get("Warehouse")}
     ]
