@@ -48,8 +48,9 @@ class Recommendation(SQLModel, table=True):
     # Hash of what matters for SAP (vendor, warehouse, dates, lines): a re-fetch that changes
     # nothing of it is the same version, whatever IP's last_modified says.
     content_hash: str = Field(max_length=64)
-    status: RecommendationStatus = Field(default=RecommendationStatus.received, sa_type=String(12),
-                                         index=True)
+    status: RecommendationStatus = Field(
+        default=RecommendationStatus.received, sa_type=String(12), index=True
+    )
     card_code: str | None = Field(default=None, max_length=15)
     doc_due_date: date | None = None
     currency: str | None = Field(default=None, max_length=3)
