@@ -12,7 +12,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from app.emulators.sap_b1.errors import SLError, bad_query
 
@@ -55,6 +55,15 @@ class Compiled:
     # (op, value) when the whole filter is a conjunction with `Key gt|ge|eq 'x'`: the store can
     # bisect its key-ordered list instead of scanning (key-set paging, reference §13).
     key_bound: tuple[str, Any] | None = None
+    # Every key a row must have to match, when the filter pins the key (`Key eq 'a' or Key eq 'b'`,
+    # possibly ANDed with more): the store looks those rows up instead of testing every row, as
+    # the SL's primary-key index does. None when any key could match.
+    key_set: frozenset[Any] | None = None
+
+
+class _Node(NamedTuple):
+    predicate: Predicate
+    keys: frozenset[Any] | None  # candidate keys, None = unconstrained
 
 
 def tokenize(text: str) -> list[tuple[str, str]]:
@@ -72,9 +81,9 @@ def tokenize(text: str) -> list[tuple[str, str]]:
 
 
 def compile_filter(text: str, resolve: Resolver, key: str = "", case_insensitive: bool = False) -> Compiled:
-    parser = _Parser(tokenize(text), resolve, case_insensitive)
-    predicate = parser.parse()
-    return Compiled(predicate, _key_bound(parser.conjuncts, key))
+    parser = _Parser(tokenize(text), resolve, case_insensitive, key)
+    node = parser.parse()
+    return Compiled(node.predicate, _key_bound(parser.conjuncts, key), node.keys)
 
 
 def _key_bound(conjuncts: list[tuple[str, str, Any]] | None, key: str) -> tuple[str, Any] | None:
@@ -85,22 +94,24 @@ def _key_bound(conjuncts: list[tuple[str, str, Any]] | None, key: str) -> tuple[
 
 
 class _Parser:
-    def __init__(self, tokens: list[tuple[str, str]], resolve: Resolver, ci: bool) -> None:
+    def __init__(self, tokens: list[tuple[str, str]], resolve: Resolver, ci: bool, key: str = "") -> None:
         self.tokens = tokens
         self.pos = 0
         self.resolve = resolve
         self.ci = ci
+        # Case-insensitive equality can match keys spelled differently: no key lookup then.
+        self.key = "" if ci else key
         # Top-level AND-ed comparisons, kept for the key-bound optimisation; None once an
         # `or`/`not` makes them unusable.
         self.conjuncts: list[tuple[str, str, Any]] | None = []
 
-    def parse(self) -> Predicate:
+    def parse(self) -> _Node:
         if not self.tokens:
             raise bad_query("Empty filter expression")
-        predicate = self._or()
+        node = self._or()
         if self.pos != len(self.tokens):
             raise bad_query(f"Invalid filter expression near '{self.tokens[self.pos][1]}'")
-        return predicate
+        return node
 
     def _peek(self) -> tuple[str, str] | None:
         return self.tokens[self.pos] if self.pos < len(self.tokens) else None
@@ -123,40 +134,41 @@ class _Parser:
         if self._next() != ("punct", punct):
             raise bad_query(f"Expected '{punct}' in filter expression")
 
-    def _or(self) -> Predicate:
+    def _or(self) -> _Node:
         left = self._and()
         while self._accept_word("or"):
             self.conjuncts = None
             right = self._and()
-            left = _either(left, right)
+            keys = None if left.keys is None or right.keys is None else left.keys | right.keys
+            left = _Node(_either(left.predicate, right.predicate), keys)
         return left
 
-    def _and(self) -> Predicate:
+    def _and(self) -> _Node:
         left = self._unary()
         while self._accept_word("and"):
             right = self._unary()
-            left = _both(left, right)
+            left = _Node(_both(left.predicate, right.predicate), _intersect(left.keys, right.keys))
         return left
 
-    def _unary(self) -> Predicate:
+    def _unary(self) -> _Node:
         if self._accept_word("not"):
             self.conjuncts = None
-            inner = self._unary()
-            return lambda row: not inner(row)
+            inner = self._unary().predicate
+            return _Node(lambda row: not inner(row), None)
         if self._peek() == ("punct", "("):
             self.pos += 1
             saved = self.conjuncts
             self.conjuncts = None  # comparisons inside parentheses are not top-level
-            inner = self._or()
+            node = self._or()
             self.conjuncts = saved
             self._expect(")")
-            return inner
+            return node
         return self._primary()
 
-    def _primary(self) -> Predicate:
+    def _primary(self) -> _Node:
         kind, text = self._next()
         if kind == "name" and text.lower() in _STRING_FUNCS and self._peek() == ("punct", "("):
-            return self._string_function(text.lower())
+            return _Node(self._string_function(text.lower()), None)
         left = self._operand(kind, text)
         op_kind, op = self._next()
         if op_kind != "name" or op.lower() not in _COMPARE:
@@ -179,7 +191,7 @@ class _Parser:
             return Literal(float(text) if "." in text else int(text), False)
         raise bad_query(f"Invalid filter expression near '{text}'")
 
-    def _comparison(self, left: str | Literal, op: str, right: str | Literal) -> Predicate:
+    def _comparison(self, left: str | Literal, op: str, right: str | Literal) -> _Node:
         if isinstance(left, Literal) and isinstance(right, str):
             left, right, op = right, left, _FLIP[op]
         if not isinstance(left, str) or not isinstance(right, Literal):
@@ -188,7 +200,9 @@ class _Parser:
         value = coerce(kind, enum, right, left)
         if self.conjuncts is not None:
             self.conjuncts.append((left, op, value))
-        return _compare(left, kind, _COMPARE[op], op, value, self.ci)
+        pinned = left == self.key and op == "eq" and value is not None
+        predicate = _compare(left, kind, _COMPARE[op], op, value, self.ci)
+        return _Node(predicate, frozenset([value]) if pinned else None)
 
     def _string_function(self, name: str) -> Predicate:
         self._expect("(")
@@ -203,6 +217,12 @@ class _Parser:
             raise bad_query(f"Invalid arguments to {name}")
         self.resolve(first)
         return _string_test(first, name, str(second.value), self.ci)
+
+
+def _intersect(a: frozenset[Any] | None, b: frozenset[Any] | None) -> frozenset[Any] | None:
+    if a is None:
+        return b
+    return a if b is None else a & b
 
 
 def _either(a: Predicate, b: Predicate) -> Predicate:
