@@ -24,6 +24,7 @@ from app.integrations.inventory_planner.csv_specs import Entity
 from app.integrations.sap_b1.client import SapB1Client
 from app.models.sync import IpStock, IpWarehouseState, ItemState, RunMode, SapWarehouse, StockSnapshot
 from app.sync import repository, rules, streams
+from app.sync.repository import Stored
 from app.sync.sinks import Sinks
 
 logger = logging.getLogger("b1bridge.sync")
@@ -184,19 +185,24 @@ class StockEngine:
             old_items = await repository.items(session, skus)
             old_snaps = await repository.snapshots(session, skus)
             old_ip = await repository.ip_stock(session, skus)
-            batch = _Batch(self.plan.run_id)
+            batch = _Batch(self.plan.run_id, self.plan.now)
             for e in evals:
-                self._snapshot(e, old_snaps, batch)
+                prev = old_items.get(e.sku)
+                self._snapshot(e, old_snaps.get(e.sku, {}), batch)
                 if e.held:
                     self.counts.skipped += 1
                 else:
-                    self._ip_stock(e.sku, e.live, e.totals, old_ip, batch)
-                    self._variant(e, old_items.get(e.sku), batch)
-                batch.items.append(self._item_row(e))
+                    self._ip_stock(e.sku, e.live, e.totals, old_ip.get(e.sku, {}), batch)
+                    self._variant(e, prev, batch)
+                row = self._item_row(e)
+                if prev is not None and _same_item(prev, row):
+                    batch.seen.append(e.sku)  # nothing but seen_at moves: one UPDATE for the page
+                else:
+                    batch.items.append(row)
             if not self.plan.dry_run:
                 await batch.write(session)
 
-    def _snapshot(self, e: ItemEval, old: dict[tuple[str, str], StockSnapshot], batch: _Batch) -> None:
+    def _snapshot(self, e: ItemEval, old: dict[str, Stored], batch: _Batch) -> None:
         now, updated = (
             self.plan.now,
             rules.sap_datetime(e.item.get("UpdateDate"), e.item.get("UpdateTime"), self.plan.zone),
@@ -206,7 +212,7 @@ class StockEngine:
             present.add(r.sap_warehouse)
             if r.exclusion is not None:
                 self.counts.skipped += 1
-            prev = old.get((e.sku, r.sap_warehouse))
+            prev = old.get(r.sap_warehouse)
             if prev is not None and _same_snapshot(prev, r):
                 continue
             self.counts.changed += 1
@@ -225,19 +231,19 @@ class StockEngine:
                     "changed_at": now,
                 }
             )
-        batch.gone.extend(k for k in old if k[0] == e.sku and k[1] not in present)
+        batch.gone.extend((e.sku, wh) for wh in old if wh not in present)
 
     def _ip_stock(
         self,
         sku: str,
         live: bool,
         totals: dict[str, float],
-        old: dict[tuple[str, str], IpStock],
+        old: dict[str, Stored],
         batch: _Batch,
     ) -> None:
-        known = {wh for (s, wh) in old if s == sku and wh not in self.plan.held_ip}
+        known = {wh for wh in old if wh not in self.plan.held_ip}
         for wh in sorted(set(totals) | known):
-            prev = old.get((sku, wh))
+            prev = old.get(wh)
             value = totals.get(wh, 0.0 if live else None)
             action = rules.stock_action(
                 prev.sent_value if prev else None, bool(prev and prev.sent_removed), live, value
@@ -271,7 +277,7 @@ class StockEngine:
             row.update(pending_value=sent, pending_removed=sent is None, pending_run_id=self.plan.run_id)
         return row
 
-    def _variant(self, e: ItemEval, prev: ItemState | None, batch: _Batch) -> None:
+    def _variant(self, e: ItemEval, prev: Stored | None, batch: _Batch) -> None:
         new_hash = rules.fields_hash(e.fields, removed=not e.live)
         action = rules.variant_action(
             prev.sent_hash if prev else None, bool(prev and prev.sent_removed), e.live, new_hash
@@ -319,10 +325,11 @@ class StockEngine:
         old_items = await repository.items(session, skus)
         old_ip = await repository.ip_stock(session, skus)
         old_snaps = await repository.snapshots(session, skus)
-        batch = _Batch(self.plan.run_id, gone=list(old_snaps))
+        stale = [(sku, wh) for sku, rows in old_snaps.items() for wh in rows]
+        batch = _Batch(self.plan.run_id, self.plan.now, gone=stale)
         for sku in skus:
             item = old_items[sku]
-            self._ip_stock(sku, False, {}, old_ip, batch)
+            self._ip_stock(sku, False, {}, old_ip.get(sku, {}), batch)
             gone = ItemEval(
                 sku,
                 {"ItemCode": sku, "CreateDate": item.sap_created},
@@ -360,7 +367,7 @@ class StockEngine:
         return out
 
 
-def _same_snapshot(prev: StockSnapshot, row: rules.StockRow) -> bool:
+def _same_snapshot(prev: Stored, row: rules.StockRow) -> bool:
     return (prev.on_hand, prev.committed, prev.ordered, prev.ip_warehouse_id, prev.excluded_rule) == (
         row.on_hand,
         row.committed,
@@ -370,12 +377,25 @@ def _same_snapshot(prev: StockSnapshot, row: rules.StockRow) -> bool:
     )
 
 
+# The item columns an upsert writes, compared with the stored row (seen_at always moves; a row
+# seen again is never missing).
+_ITEM_FIELDS = (
+    "name", "barcode", "group_code", "avg_price", "live", "excluded_rule", "sap_created", "sap_updated_at",
+)  # fmt: skip
+
+
+def _same_item(prev: Stored, row: Row) -> bool:
+    return prev.missing_since is None and all(getattr(prev, f) == row[f] for f in _ITEM_FIELDS)
+
+
 @dataclass
 class _Batch:
     """The rows one page writes, in bulk."""
 
     run_id: str
+    now: datetime
     items: list[Row] = field(default_factory=list)
+    seen: list[str] = field(default_factory=list)
     snaps: list[Row] = field(default_factory=list)
     ips: list[Row] = field(default_factory=list)
     gone: list[tuple[str, str]] = field(default_factory=list)
@@ -383,6 +403,7 @@ class _Batch:
 
     async def write(self, session: AsyncSession) -> None:
         await repository.upsert(session, ItemState, self.items, ["sku"])
+        await repository.touch_items(session, self.seen, self.now)
         await repository.set_item_pending(session, self.pending, self.run_id)
         await repository.upsert(session, StockSnapshot, self.snaps, ["sku", "sap_warehouse"])
         await repository.upsert(session, IpStock, self.ips, ["sku", "ip_warehouse_id"])
