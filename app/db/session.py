@@ -30,4 +30,6 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": the commit runs before the response is sent, so a 2xx always means "stored"
+# and a failed commit becomes an error response (FastAPI's default would commit after sending).
+SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
