@@ -380,6 +380,15 @@ class IPStore:
                 if v["warehouse"]
             }
 
+    def skew_stock(self, sku: str, warehouse: str, delta: float) -> float:
+        """Make IP's published figure diverge from what was ingested, as a skipped file or an
+        edit in IP's own UI would; the next sync that ingests a row for it puts it right."""
+        with self.lock:
+            variant = next(v for v in self.variants.values() if v["sku"] == sku)
+            block = next(b for b in variant["warehouse"] if b["warehouse"] == warehouse)
+            block["in_stock"] = float(block["in_stock"]) + delta
+            return float(block["in_stock"])
+
     def stock_of(self, sku: str, warehouse: str) -> float | None:
         with self.lock:
             variant = next((v for v in self.variants.values() if v["sku"] == sku), None)
