@@ -170,11 +170,20 @@ def demo(
     data_dir: Path = typer.Option(Path(".b1bridge/demo"), help="Where the demo keeps its state."),
     port: int = typer.Option(8000, help="API port."),
     items: int = typer.Option(200, help="Items the SAP emulator seeds."),
+    duration: float = typer.Option(0, help="Stop after this many seconds and print a summary (0 = run on)."),
+    sap_port: int = typer.Option(50000, help="SAP B1 Service Layer emulator port."),
+    ip_port: int = typer.Option(50100, help="Inventory Planner emulator port."),
+    sftp_port: int = typer.Option(50122, help="Inventory Planner emulator SFTP port."),
 ) -> None:
     """Start everything on the embedded defaults: emulators, API, worker and schedules."""
-    from app.demo import run
+    from app.demo import Ports, run
 
-    run(data_dir=data_dir, port=port, items=items)
+    run(
+        data_dir=data_dir,
+        ports=Ports(api=port, sap=sap_port, ip=ip_port, sftp=sftp_port),
+        items=items,
+        duration=duration,
+    )
 
 
 def _check_config() -> None:

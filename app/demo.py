@@ -33,7 +33,16 @@ from app.emulators.sap_b1.config import EmulatorConfig
 from app.main import create_app
 
 console = Console()
-SAP_PORT, IP_PORT, SFTP_PORT = 50000, 50100, 50122
+
+
+@dataclass(frozen=True)
+class Ports:
+    api: int = 8000
+    sap: int = 50000  # the defaults of SAPB1_BASE_URL, IP_BASE_URL and IP_SFTP_PORT, so the CLI
+    ip: int = 50100  # in another shell reaches the demo with only B1BRIDGE_DATA_DIR set
+    sftp: int = 50122
+
+
 CONNECTION = "c123_csv"
 # SAP warehouses of the demo company (7): 01-04 regular, 05 non-nettable, 06 drop-ship, 07 inactive.
 IP_WAREHOUSES = [("MAIN", "Main DC"), ("EAST", "East (01+02... aggregated)"), ("QUAR", "Quarantine")]
@@ -42,6 +51,7 @@ IP_WAREHOUSES = [("MAIN", "Main DC"), ("EAST", "East (01+02... aggregated)"), ("
 @dataclass
 class Demo:
     settings: Settings
+    ports: Ports
     sap: Any  # the SAP emulator's store
     ip: Any  # the IP emulator's store
     api: httpx.AsyncClient
@@ -49,24 +59,24 @@ class Demo:
     refused_mapping: str = ""
 
 
-def run(*, data_dir: Path, port: int, items: int) -> None:
+def run(*, data_dir: Path, ports: Ports, items: int, duration: float = 0) -> None:
     data_dir = data_dir.resolve()
     data_dir.mkdir(parents=True, exist_ok=True)
     try:
-        asyncio.run(_main(data_dir, port, items))
+        asyncio.run(_main(data_dir, ports, items, duration))
     except KeyboardInterrupt:
         console.print("demo stopped")
 
 
-def _settings(data_dir: Path) -> Settings:
+def _settings(data_dir: Path, ports: Ports) -> Settings:
     return Settings(
         B1BRIDGE_DATA_DIR=data_dir,
         DATABASE_URL=None,
         REDIS_URL=None,  # type: ignore[call-arg]
-        sap=SapB1Settings(base_url=f"http://127.0.0.1:{SAP_PORT}/b1s/v2"),
+        sap=SapB1Settings(base_url=f"http://127.0.0.1:{ports.sap}/b1s/v2"),
         ip=InventoryPlannerSettings(
-            base_url=f"http://127.0.0.1:{IP_PORT}",
-            sftp_port=SFTP_PORT,
+            base_url=f"http://127.0.0.1:{ports.ip}",
+            sftp_port=ports.sftp,
             sftp_known_hosts=str(data_dir / "ip_known_hosts"),
         ),
         sync=SyncSettings(incremental_every_minutes=1, reconcile_every_minutes=5, detect_every_minutes=1),
@@ -88,13 +98,13 @@ def _pick_ip_skus(sap_store: Any) -> list[str]:
     return live + inactive
 
 
-def _ip_config(data_dir: Path, skus: list[str]) -> IPEmulatorConfig:
+def _ip_config(data_dir: Path, skus: list[str], ports: Ports) -> IPEmulatorConfig:
     return IPEmulatorConfig(
         skus=skus,
         vendors=[{"id": f"v{10000 + n}", "display_name": f"V{10000 + n}"} for n in range(3)],
         warehouses=[{"id": f"{CONNECTION}.{code}", "display_name": name} for code, name in IP_WAREHOUSES],
         csv_connection=CONNECTION,
-        sftp_port=SFTP_PORT,
+        sftp_port=ports.sftp,
         sftp_root=data_dir / "ip-sftp",
         sftp_known_hosts_path=data_dir / "ip_known_hosts",
         sync_poll_seconds=20.0,
@@ -111,24 +121,25 @@ async def _serve(app: Any, port: int) -> tuple[uvicorn.Server, asyncio.Task[None
     return server, task
 
 
-async def _main(data_dir: Path, port: int, items: int) -> None:
-    settings = _settings(data_dir)
+async def _main(data_dir: Path, ports: Ports, items: int, duration: float) -> None:
+    settings = _settings(data_dir, ports)
     await asyncio.to_thread(migrate.upgrade, settings)
     sap_app = create_sap_emulator(EmulatorConfig(seed=7, items=items, warehouses=7))
-    ip_app = create_ip_emulator(_ip_config(data_dir, _pick_ip_skus(sap_app.state.sap)))
-    servers = [await _serve(sap_app, SAP_PORT), await _serve(ip_app, IP_PORT)]
+    ip_app = create_ip_emulator(_ip_config(data_dir, _pick_ip_skus(sap_app.state.sap), ports))
+    servers = [await _serve(sap_app, ports.sap), await _serve(ip_app, ports.ip)]
     api_app = create_app(settings)
-    servers.append(await _serve(api_app, port))
-    base = f"http://127.0.0.1:{port}"
+    servers.append(await _serve(api_app, ports.api))
+    base = f"http://127.0.0.1:{ports.api}"
     async with httpx.AsyncClient(base_url=base, timeout=30) as api:
-        demo = Demo(settings, sap_app.state.sap, ip_app.state.ip, api, await _admin_key(settings))
+        demo = Demo(settings, ports, sap_app.state.sap, ip_app.state.ip, api, await _admin_key(settings))
         await _prepare(demo, base)
         worker = Worker(**_worker_kwargs(settings))
         worker_task = asyncio.create_task(worker.async_run())
         await _kick_off(demo, api_app.state.runtime)
         _banner(demo, base, data_dir)
         try:
-            await _live(demo)
+            await _live(demo, duration)
+            await _summary(demo)
         finally:
             worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -247,8 +258,8 @@ def _banner(demo: Demo, base: str, data_dir: Path) -> None:
             f"Exceptions      {base}/exceptions\n"
             f"Stock           {base}/stock   ·   drift: {base}/stock/drift\n"
             f"Recommendations {base}/recommendations   ·   sync runs: {base}/sync/runs\n"
-            f"SAP emulator    http://127.0.0.1:{SAP_PORT}/b1s/v2  (stats: /_emulator/stats)\n"
-            f"IP emulator     http://127.0.0.1:{IP_PORT}  (stats: /_emulator/stats)\n"
+            f"SAP emulator    http://127.0.0.1:{demo.ports.sap}/b1s/v2  (stats: /_emulator/stats)\n"
+            f"IP emulator     http://127.0.0.1:{demo.ports.ip}  (stats: /_emulator/stats)\n"
             f"SFTP files      {data_dir / 'ip-sftp'}\n\n"
             f"Refused many-to-one mapping: {refused}\n\n"
             f"From another shell: export B1BRIDGE_DATA_DIR={data_dir}  then  b1bridge reconcile\n"
@@ -256,6 +267,19 @@ def _banner(demo: Demo, base: str, data_dir: Path) -> None:
             title="b1bridge",
         )
     )
+
+
+def _now() -> float:
+    return asyncio.get_running_loop().time()
+
+
+async def _summary(demo: Demo) -> None:
+    """What a --duration run leaves behind, printed for the person (and the demo's smoke test)."""
+    headers = {"Authorization": f"Bearer {demo.admin_key}"}
+    summary = (await demo.api.get("/exceptions/summary", headers=headers)).json()
+    stats = (await demo.api.get(f"http://127.0.0.1:{demo.ports.sap}/_emulator/stats")).json()
+    console.print(f"open exceptions by type: { {r['type']: r['count'] for r in summary['rows']} }")
+    console.print(f"SAP documents created: {stats.get('documents_created', {})}")
 
 
 def _stocked_skus(sap_store: Any, warehouse: str) -> list[str]:
@@ -267,15 +291,16 @@ def _stocked_skus(sap_store: Any, warehouse: str) -> list[str]:
     return stocked[:10] or [item["ItemCode"] for item in list(sap_store.table("Items").rows.values())[:10]]
 
 
-async def _live(demo: Demo) -> None:
+async def _live(demo: Demo, duration: float) -> None:
     """Keep things moving: cycle-count adjustments through the API (posted to SAP as goods
     receipts/issues, then synced to IP) and orders saved in IP (webhook → SAP purchase order)."""
     rng = random.Random(7)
     headers = {"Authorization": f"Bearer {demo.admin_key}"}
     skus = _stocked_skus(demo.sap, "01")  # mostly ones a cycle count can take stock from
     tick = 0
-    while True:
-        await asyncio.sleep(15)
+    deadline = asyncio.get_running_loop().time() + duration if duration else None
+    while deadline is None or asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(15 if deadline is None else min(15, max(0.1, deadline - _now())))
         tick += 1
         line = {"sku": rng.choice(skus), "warehouse": "01", "quantity": rng.choice([-3, -1, 2, 5])}
         body = {"reason": "demo cycle count", "effective_date": date.today().isoformat(), "lines": [line]}

@@ -1,0 +1,53 @@
+"""The README's first command works: `b1bridge demo` starts everything, seeds the bad cases and posts."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.support.server import free_port
+
+
+def test_demo_runs_syncs_posts_and_raises_the_seeded_exceptions(tmp_path: Path) -> None:
+    ports = [str(free_port()) for _ in range(4)]
+    command = [
+        sys.executable,
+        "-m",
+        "app",
+        "demo",
+        "--data-dir",
+        str(tmp_path / "demo"),
+        "--duration",
+        "20",
+        "--port",
+        ports[0],
+        "--sap-port",
+        ports[1],
+        "--ip-port",
+        ports[2],
+        "--sftp-port",
+        ports[3],
+    ]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "COLUMNS": "200"}  # embedded defaults only
+    done = subprocess.run(
+        command, capture_output=True, text=True, timeout=240, env=env, cwd=Path(__file__).resolve().parents[2]
+    )
+    output = done.stdout
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "first full sync: succeeded" in output
+    assert re.search(r"Admin API key\s+b1b_", output)
+    assert "409" in output  # the many-to-one mapping attempt was refused
+    for kind in (
+        "UNMAPPED_WAREHOUSE",
+        "UNMAPPED_CATEGORY",
+        "UNMAPPED_VENDOR",
+        "NON_NETTABLE_STOCK",
+        "INACTIVE_ITEM",
+        "STOCK_DRIFT",
+        "SKU_MISMATCH",
+    ):
+        assert kind in output, kind
+    assert "PurchaseOrders" in output  # orders saved in IP became SAP purchase orders
+    assert list((tmp_path / "demo" / "ip-sftp").rglob("variant-warehouses_*.csv"))
