@@ -4,8 +4,9 @@
 
 Prints figures only (no asserts): full-sync time vs raw transfer of the same pages in the same run
 (target <= 1.3x), peak RSS growth from --small to --items (target <= 1.3x, <= 300 MB), and an
-incremental run with 1 % of items changed (target <= 5 % of the full time). Each size runs in a
-fresh subprocess so peak RSS is that size's own.
+incremental run with 1 % of items changed (target <= 5 % of the full time), and a steady-state
+full run (a second one with nothing changed: it only compares, so it should approach raw). Each
+size runs in a fresh subprocess so peak RSS is that size's own.
 """
 
 from __future__ import annotations
@@ -91,6 +92,11 @@ async def _one_size(items: int) -> dict[str, Any]:
         full_s = time.perf_counter() - started
         assert full is not None and full.ok, full and full.error
         rss_full = _rss_mb()
+        # Steady state: a second full run with nothing changed only compares (writes seen_at).
+        started = time.perf_counter()
+        steady = await service.run_stock(runtime, full=True, trigger=RunTrigger.cli, detect=False)
+        steady_s = time.perf_counter() - started
+        assert steady is not None and steady.ok, steady and steady.error
         changed = await _change(url, items // 100)
         started = time.perf_counter()
         inc = await service.run_stock(runtime, trigger=RunTrigger.cli, detect=False)
@@ -108,6 +114,9 @@ async def _one_size(items: int) -> dict[str, Any]:
         "ratio": round(full_s / raw, 2),
         "rows_sent": full.counts.sent,
         "peak_rss_mb": round(rss_full, 1),
+        "steady_s": round(steady_s, 2),
+        "steady_ratio": round(steady_s / raw, 2),
+        "steady_sent": steady.counts.sent,
         "changed": changed,
         "incremental_s": round(inc_s, 2),
         "incremental_sent": inc.counts.sent,
@@ -188,7 +197,8 @@ def main() -> None:
         print(
             f"{r['items']:>7} items x 5 whs: raw {r['raw_s']}s, full sync {r['full_s']}s "
             f"({r['ratio']}x raw, target <= 1.3x), rows sent {r['rows_sent']}, "
-            f"peak RSS {r['peak_rss_mb']} MB; "
+            f"peak RSS {r['peak_rss_mb']} MB; steady-state full {r['steady_s']}s ({r['steady_ratio']}x raw, "
+            f"rows sent {r['steady_sent']}); "
             f"incremental ({r['changed']} changed) {r['incremental_s']}s = {r['incremental_pct_of_full']}% "
             f"of full (target <= 5%), rows sent {r['incremental_sent']}; detectors pass {r['detectors_s']}s "
             f"(peak RSS after it {r['rss_end_mb']} MB)"
