@@ -136,6 +136,7 @@ class SyncSettings(BaseSettings):
     feed_lead_minutes: int = Field(default=60, ge=0)  # files must land this long before IP's sync
     reconcile_every_minutes: int = Field(default=360, ge=5)
     detect_every_minutes: int = Field(default=15, ge=1)
+    receipts_every_minutes: int = Field(default=15, ge=1, le=1440)  # GRPOs → IP received
     lock_lease_seconds: float = Field(default=60.0, gt=1)
     feed_dir: Path | None = None  # default: <data dir>/feeds
 

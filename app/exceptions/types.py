@@ -109,6 +109,10 @@ SPECS: dict[ExceptionType, ExceptionSpec] = {
         Ow.finance, S.error, "Locked posting period",
         "Posting period for {date} is locked in SAP",
         "Open the period in SAP, or approve posting in the first open period, then retry."),
+    T.IP_PO_READONLY: ExceptionSpec(
+        Ow.operations, S.warning, "Read-only IP purchase order",
+        "IP purchase order {ip_po_id} is read-only: SAP receipts were not written to it",
+        "Make the order editable in Inventory Planner; the next receipts run sends the totals."),
     T.VALUATION_MISMATCH: ExceptionSpec(
         Ow.finance, S.warning, "Valuation mismatch",
         "Valuation of {sku} differs from the expected cost",

@@ -172,3 +172,24 @@ class PoReceipt(SQLModel, table=True):
     sku: str = Field(default="", max_length=50)
     received: float = 0.0
     sent_at: datetime = utc_field()
+
+
+class GrpoLine(SQLModel, table=True):
+    """One GRPO line copied from a SAP PO line (BaseType 22), as last read from SAP.
+
+    The Service Layer cannot filter documents by a line's BaseEntry (no `any()` on lines, and
+    `$crossjoin` over documents is not dependable), so receipts keep their own ledger: a PO line's
+    received total is the sum over every GRPO line ever seen for it, which makes re-reads of an
+    overlapping window (and replays) harmless."""
+
+    __tablename__ = "sap_grpo_lines"
+
+    doc_entry: int = Field(primary_key=True)
+    line_num: int = Field(primary_key=True)
+    doc_num: int | None = None
+    base_entry: int = Field(index=True)  # the SAP PO's DocEntry
+    base_line: int  # the SAP PO's LineNum
+    item_code: str = Field(default="", max_length=50)
+    quantity: float = 0.0
+    cancelled: bool = False
+    seen_at: datetime = utc_field()

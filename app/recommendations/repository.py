@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlmodel import col, or_, select
+from sqlmodel import col, func, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.recommendation import PollState, Recommendation, RecommendationLine, RecommendationStatus
@@ -83,3 +83,28 @@ async def poll_state(session: AsyncSession, name: str) -> PollState:
         session.add(state)
         await session.flush()
     return state
+
+
+# Not yet settled in SAP: what an inactive item on it would still block or order.
+OPEN_STATUSES = (
+    RecommendationStatus.received,
+    RecommendationStatus.validated,
+    RecommendationStatus.blocked,
+    RecommendationStatus.approved,
+    RecommendationStatus.queued,
+    RecommendationStatus.posting,
+    RecommendationStatus.failed,
+    RecommendationStatus.held,
+)
+
+
+async def open_counts_by_sku(session: AsyncSession) -> dict[str, int]:
+    """Open recommendations per SAP item code (the IP SKU when no item code was resolved)."""
+    code = func.coalesce(RecommendationLine.item_code, RecommendationLine.sku)
+    query = (
+        select(code, func.count(func.distinct(RecommendationLine.recommendation_id)))
+        .join(Recommendation, col(Recommendation.id) == col(RecommendationLine.recommendation_id))
+        .where(col(Recommendation.status).in_(OPEN_STATUSES), code.is_not(None))
+        .group_by(code)
+    )
+    return {str(sku): int(n) for sku, n in (await session.exec(query)).all()}

@@ -309,3 +309,18 @@ async def dry_run(session: AsyncSession, settings: Settings, rec_id: str) -> lis
         ]
         out.append({"entity": entity, "ext_ref": head.ext_ref, "body": payloads.build(head, lines)})
     return out
+
+
+# --- reads for other domains --------------------------------------------------------------------
+
+
+async def open_counts_by_sku(session: AsyncSession) -> dict[str, int]:
+    """Open (not posted, superseded or rejected) recommendations per SKU: the sync's INACTIVE_ITEM
+    detector raises for an inactive SAP item that one of them still orders."""
+    return await repository.open_counts_by_sku(session)
+
+
+async def latest_lines_for_po(session: AsyncSession, ip_po_id: str) -> list[RecommendationLine]:
+    """The lines of an IP PO's newest version (IP line id, item code, warehouse)."""
+    rec = await repository.latest_for_po(session, ip_po_id)
+    return await repository.lines(session, rec.id) if rec is not None else []

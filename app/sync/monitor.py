@@ -26,7 +26,7 @@ from app.sync.detectors import Finding
 logger = logging.getLogger("b1bridge.sync.monitor")
 SOURCE = "sync"
 PAGE = 1000
-STREAMS = ("stock",)
+STREAMS = ("stock", "receipts")
 
 
 async def apply(

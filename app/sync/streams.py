@@ -98,7 +98,7 @@ def _line_codes(docs: list[Row], lines: str) -> set[str]:
 
 
 async def grpos_since(sap: SapB1Client, since: Expr) -> AsyncIterator[Row]:
-    select = ["DocEntry", "DocNum", "DocumentLines"]
+    select = ["DocEntry", "DocNum", "Cancelled", "DocumentLines"]
     async for page in sap.iter_keyset("PurchaseDeliveryNotes", key="DocEntry", filter=since, select=select):
         for doc in page:
             yield doc

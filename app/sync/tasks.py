@@ -14,7 +14,7 @@ from app.db.session import session_scope
 from app.kit.time import utcnow
 from app.models.sync import RunTrigger
 from app.runtime import Runtime
-from app.sync import monitor, reconcile, service
+from app.sync import monitor, receipts, reconcile, service
 from app.worker.jobs import job
 
 
@@ -41,7 +41,13 @@ async def detect_job(runtime: Runtime) -> dict[str, int]:
         return await monitor.detect(session, runtime.settings)
 
 
-FUNCTIONS = [sync_stock, reconcile_job, detect_job]
+@job(receipts.JOB)
+async def receipts_job(runtime: Runtime) -> dict[str, Any]:
+    """GRPO received quantities onto the IP POs b1bridge created (never raises on a failed run)."""
+    return receipts.summary(await receipts.run(runtime))
+
+
+FUNCTIONS = [sync_stock, reconcile_job, detect_job, receipts_job]
 
 
 async def _incremental(ctx: dict[str, Any]) -> Any:
@@ -58,6 +64,10 @@ async def _reconcile(ctx: dict[str, Any]) -> Any:
 
 async def _detect(ctx: dict[str, Any]) -> Any:
     return await detect_job(ctx)
+
+
+async def _receipts(ctx: dict[str, Any]) -> Any:
+    return await receipts_job(ctx)
 
 
 def full_run_utc(settings: Settings, today: datetime | None = None) -> tuple[int, int]:
@@ -99,4 +109,5 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
         ),
         cron(_reconcile, name="sync.reconcile.cron", hour=hours_reconcile, minute={37}, unique=True),
         cron(_detect, name="sync.detect.cron", minute=_every(s.detect_every_minutes, 7), unique=True),
+        cron(_receipts, name="sync.receipts.cron", minute=_every(s.receipts_every_minutes, 4), unique=True),
     ]
