@@ -36,9 +36,9 @@ def item_facts(row: dict[str, object], make_groups: Iterable[int]) -> ItemFacts:
     )
 
 
-async def _item(sap: SapB1Client, code: str, make_groups: list[int]) -> ItemFacts | None:
+async def _item(sap: SapB1Client, code: str, make_groups: list[int], fresh: bool) -> ItemFacts | None:
     cached = _items.get((sap.root, code))
-    if cached is not None and time.monotonic() - cached[0] < ITEM_CACHE_SECONDS:
+    if not fresh and cached is not None and time.monotonic() - cached[0] < ITEM_CACHE_SECONDS:
         return cached[1]
     try:
         facts: ItemFacts | None = item_facts(await sap.get("Items", code, select=ITEM_FIELDS), make_groups)
@@ -48,9 +48,12 @@ async def _item(sap: SapB1Client, code: str, make_groups: list[int]) -> ItemFact
     return facts
 
 
-async def items_for(runtime: Runtime, po: IPPurchaseOrder) -> dict[str, ItemFacts | None]:
-    """ItemCode = IP SKU (reference IP §2.4: ItemCode → VARIANT_ID and SKU)."""
+async def items_for(
+    runtime: Runtime, po: IPPurchaseOrder, *, fresh: bool = False
+) -> dict[str, ItemFacts | None]:
+    """ItemCode = IP SKU (reference IP §2.4: ItemCode → VARIANT_ID and SKU). `fresh` skips the
+    cache: re-validating a blocked order is asking whether SAP changed since."""
     sap = clients.sap(runtime)
     groups = runtime.settings.writeback.make_item_groups
     codes = sorted({item.sku for item in po.items if item.sku})
-    return {code: await _item(sap, code, groups) for code in codes}
+    return {code: await _item(sap, code, groups, fresh) for code in codes}

@@ -23,9 +23,9 @@ log = logging.getLogger("b1bridge.recommendations")
 STREAM = "ip_purchase_orders"
 
 
-async def ingest_po(runtime: Runtime, po: IPPurchaseOrder) -> str | None:
+async def ingest_po(runtime: Runtime, po: IPPurchaseOrder, *, fresh: bool = False) -> str | None:
     """One PO at a time per id (webhook job and poll may race): versions are numbered in order."""
-    items = await ingest.items_for(runtime, po)
+    items = await ingest.items_for(runtime, po, fresh=fresh)
     key = redis_kit.key(runtime.settings, "lock", "ip-po", po.id)
     async with RedisLock(runtime.redis, key, wait_timeout=60), session_scope(runtime.sessionmaker) as session:
         rec = await service.ingest(session, runtime.settings, po, items)

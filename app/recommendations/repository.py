@@ -108,3 +108,13 @@ async def open_counts_by_sku(session: AsyncSession) -> dict[str, int]:
         .group_by(code)
     )
     return {str(sku): int(n) for sku, n in (await session.exec(query)).all()}
+
+
+async def ids_with_status(session: AsyncSession, status: RecommendationStatus, limit: int) -> list[str]:
+    query = (
+        select(Recommendation.id)
+        .where(Recommendation.status == status)
+        .order_by(col(Recommendation.created_at))
+        .limit(limit)
+    )
+    return list((await session.exec(query)).all())

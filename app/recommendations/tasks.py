@@ -10,7 +10,7 @@ from arq.cron import CronJob, cron
 
 from app.config import Settings
 from app.integrations.inventory_planner.errors import IPError, IPNotFound
-from app.recommendations import poll
+from app.recommendations import poll, revalidate
 from app.runtime import Runtime
 from app.worker.jobs import job
 
@@ -35,7 +35,15 @@ async def poll_orders(runtime: Runtime) -> int:
     return await poll.poll_once(runtime)
 
 
-FUNCTIONS = [ingest_po, poll_orders]
+@job(revalidate.JOB)
+async def revalidate_blocked(runtime: Runtime, reason: str | None = None) -> dict[str, object]:
+    try:
+        return await revalidate.run(runtime)
+    except IPError as exc:
+        raise Retry(defer=timedelta(seconds=30)) from exc  # only retryable ones leave run()
+
+
+FUNCTIONS = [ingest_po, poll_orders, revalidate_blocked]
 
 
 def cron_jobs(settings: Settings) -> list[CronJob]:
@@ -50,5 +58,14 @@ def cron_jobs(settings: Settings) -> list[CronJob]:
             unique=True,
             run_at_startup=False,
             job_id="cron:recommendations.poll",
-        )
+        ),
+        # Blocked orders are re-checked on the same cadence: SAP may now know (or re-activate) an item.
+        cron(
+            revalidate_blocked,  # type: ignore[arg-type]
+            name="recommendations.revalidate_blocked",
+            minute={(m + 2) % 60 for m in range(0, 60, min(minutes, 60))},
+            unique=True,
+            run_at_startup=False,
+            job_id="cron:recommendations.revalidate_blocked",
+        ),
     ]

@@ -119,15 +119,6 @@ def item_never_reached_ip(
     )
 
 
-def po_line_unknown_sku(po_id: str, line_id: str, sku: str, *, sap_known: bool) -> Finding | None:
-    """The orders engineer reports PO lines too (kind `po_line_*`); this kind is the sync's own."""
-    if sap_known:
-        return None
-    return Finding(
-        "SKU_MISMATCH", {"sku": sku, "kind": "sync_ip_po_line_unknown_sku", "ip_po": po_id, "line": line_id}
-    )
-
-
 def drift(
     sku: str,
     ip_warehouse: str,

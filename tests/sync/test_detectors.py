@@ -119,4 +119,3 @@ def test_sku_mismatches() -> None:
         )
         is None
     )
-    assert detectors.po_line_unknown_sku("po", "l1", "Z", sap_known=False).subject["kind"].startswith("sync_")
