@@ -104,6 +104,7 @@ async def create_mapping(session: AsyncSession, kind: MappingKind, data: BaseMod
     await _flush(session, row, add=True)
     await audit.record(session, actor=actor, action="mapping.created", entity_type=spec.entity_type,
                        entity_id=str(key), after=_snapshot(spec, row))
+    await _after_change(session, kind, f"{kind} mapping {key} created")
     return row
 
 
@@ -128,10 +129,12 @@ async def delete_mapping(session: AsyncSession, kind: MappingKind, key: Any, *, 
     await repository.delete(session, row)
     await audit.record(session, actor=actor, action="mapping.deleted", entity_type=spec.entity_type,
                        entity_id=str(before[spec.key]), before=before)
+    await _after_change(session, kind, f"{kind} mapping {before[spec.key]} deleted", deleted=True)
 
 
 async def _update(session: AsyncSession, kind: MappingKind, key: Any, changes: dict[str, Any], *,
-                  actor: str, action: str, note: str | None = None, check: bool = True) -> Any:
+                  actor: str, action: str, note: str | None = None, check: bool = True,
+                  notify: bool = True) -> Any:
     spec = SPECS[kind]
     row = await get_mapping(session, kind, key)
     before = _snapshot(spec, row)
@@ -146,7 +149,23 @@ async def _update(session: AsyncSession, kind: MappingKind, key: Any, changes: d
     await _flush(session, row)
     await audit.record(session, actor=actor, action=action, entity_type=spec.entity_type,
                        entity_id=str(before[spec.key]), before=before, after=_snapshot(spec, row), note=note)
+    if notify:
+        await _after_change(session, kind, f"{kind} mapping {before[spec.key]} changed")
     return row
+
+
+async def _after_change(session: AsyncSession, kind: MappingKind, reason: str, *,
+                        deleted: bool = False) -> None:
+    """Routing changed: an incremental run keeps what it routed before, so ask for a full stock
+    sync (single-flight, through the sync service). A new or changed vendor or warehouse mapping
+    may also unblock recommendations: re-validate the blocked ones (their UNMAPPED_* then clear)."""
+    from app.recommendations import revalidate
+    from app.sync import service as sync_service
+
+    if kind in (MappingKind.warehouses, MappingKind.item_groups):
+        await sync_service.request_full_later(session, reason=reason)
+    if kind in (MappingKind.warehouses, MappingKind.vendors) and not deleted:
+        await revalidate.request(session, reason=reason)
 
 
 async def _flush(session: AsyncSession, row: SQLModel, *, add: bool = False) -> None:
@@ -283,7 +302,9 @@ async def _apply(session: AsyncSession, kind: MappingKind, report: ImportReport,
             current = existing[values[spec.key]]
             changes = {k: v for k, v in values.items() if current.get(k) != v}
             await _update(session, kind, values[spec.key], changes, actor=actor, action="mapping.updated",
-                          note="bulk import", check=False)
+                          note="bulk import", check=False, notify=False)
+    if any(row.action in ("created", "updated") for row in report.rows):
+        await _after_change(session, kind, f"{kind} mappings imported")  # once for the whole file
 
 
 async def export_rows(session: AsyncSession, kind: MappingKind) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ A run that fails leaves the watermark where it was, so the next run re-reads the
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +34,7 @@ from app.sync.sinks import Sinks
 logger = logging.getLogger("b1bridge.sync")
 STOCK = "stock"
 JOB_STOCK = "sync.stock"
+JOB_FULL_REQUEST = "sync.request_full"
 PENDING_GRACE = timedelta(minutes=30)
 
 
@@ -96,6 +98,15 @@ async def request_run(
     if created:
         await outbox.enqueue(session, JOB_STOCK, job_id=f"sync:stock:{run.id}", run_id=run.id)
     return run, created
+
+
+async def request_full_later(session: AsyncSession, *, reason: str) -> None:
+    """For callers without Redis at hand (a mapping change inside a request): an outbox job that
+    asks, from a worker, for a full run through `request_run`, as POST /sync/stock does. An
+    incremental run keeps the routing it read at its start, so mapping changes need a full one."""
+    await outbox.enqueue(
+        session, JOB_FULL_REQUEST, job_id=f"sync:full-request:{uuid.uuid4().hex}", reason=reason
+    )
 
 
 def _finish(run: SyncRun, status: RunStatus, *, error: str | None = None) -> None:

@@ -7,12 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from arq import Retry
 from arq.cron import CronJob, cron
 
 from app.config import Settings
 from app.db.session import session_scope
 from app.kit.time import utcnow
-from app.models.sync import RunTrigger
+from app.models.sync import RunMode, RunStatus, RunTrigger
 from app.runtime import Runtime
 from app.sync import monitor, receipts, reconcile, service
 from app.worker.jobs import job
@@ -28,6 +29,20 @@ async def sync_stock(runtime: Runtime, run_id: str | None = None, full: bool = F
     if outcome is None:
         return {"skipped": "another stock run is active"}
     return {"run_id": outcome.run.id if outcome.run else None, "ok": outcome.ok, "error": outcome.error}
+
+
+@job(service.JOB_FULL_REQUEST)
+async def request_full(runtime: Runtime, reason: str | None = None) -> dict[str, Any]:
+    """A full run requested after a mapping change. An active run that already read its mappings
+    (running, or incremental) does not cover the change: try again once it is over."""
+    async with session_scope(runtime.sessionmaker) as session:
+        run, created = await service.request_run(
+            session, full=True, trigger=RunTrigger.api, redis=runtime.redis, settings=runtime.settings
+        )
+        covered = created or (run.mode == RunMode.full and run.status == RunStatus.pending)
+    if not covered:
+        raise Retry(defer=timedelta(seconds=30))
+    return {"run_id": run.id, "created": created, "reason": reason}
 
 
 @job("sync.reconcile")
@@ -47,7 +62,7 @@ async def receipts_job(runtime: Runtime) -> dict[str, Any]:
     return receipts.summary(await receipts.run(runtime))
 
 
-FUNCTIONS = [sync_stock, reconcile_job, detect_job, receipts_job]
+FUNCTIONS = [sync_stock, reconcile_job, detect_job, receipts_job, request_full]
 
 
 async def _incremental(ctx: dict[str, Any]) -> Any:
