@@ -129,7 +129,6 @@ class SyncSettings(BaseSettings):
     page_size: int = Field(default=500, ge=1, le=5000)
     sap_timezone: str = "UTC"  # the zone SAP stamps UpdateDate/UpdateTime in
     unmapped_category: Literal["send", "hold"] = "send"
-    send_stock_orders: bool = False
     drift_abs_tolerance: float = Field(default=1.0, ge=0)
     drift_pct_tolerance: float = Field(default=5.0, ge=0)
     lag_minutes: int = Field(default=60, ge=1)
