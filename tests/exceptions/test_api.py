@@ -150,6 +150,7 @@ async def test_retry_runs_the_registered_handler_and_audits(
         return {"requeued": True, "by": principal.actor, "date": corrections.get("posting_date")}
 
     ident = await _raise(app, T.POST_FAILED, {"document": "PO-9"})
+    previous = exceptions.retry_handler_for(T.POST_FAILED)  # the write-back's, restored afterwards
     exceptions.register_retry_handler(T.POST_FAILED, handler)
     try:
         response = await client.post(f"/exceptions/{ident}/retry",
@@ -157,6 +158,8 @@ async def test_retry_runs_the_registered_handler_and_audits(
                                       headers=bearer(keys["write"]))
     finally:
         exceptions._retry_handlers.pop(T.POST_FAILED, None)
+        if previous is not None:
+            exceptions.register_retry_handler(T.POST_FAILED, previous)
     assert response.status_code == 200, response.text
     assert response.json()["result"] == {"requeued": True, "by": "apikey:test-write", "date": "2026-12-01"}
     assert response.json()["exception"]["status"] == "resolved"
