@@ -122,3 +122,27 @@ async def _reconcile() -> dict[str, Any]:
         return {"summary": summary, "drift": drift.model_dump(mode="json")}
     finally:
         await runtime.close()
+
+
+@sync_cli.command("receipts")
+def sync_receipts() -> None:
+    """Send SAP goods receipts (GRPOs) to IP as received quantities on the POs they came from."""
+    from app.sync import receipts
+
+    async def _run() -> Any:
+        runtime = Runtime.build(get_settings())
+        try:
+            return await receipts.run(runtime, trigger=RunTrigger.cli)
+        finally:
+            await runtime.close()
+
+    run = asyncio.run(_run())
+    if run is None:
+        console.print("[yellow]another receipts run is active; nothing done[/yellow]")
+        raise typer.Exit(1)
+    console.print(f"receipts run {run.id}: {run.status} "
+                  f"(GRPO lines read {run.read_count}, IP lines sent {run.sent_count})")
+    if run.errors:
+        console.print(f"[red]errors:[/red] {run.errors}")
+    if str(run.status) != "succeeded":
+        raise typer.Exit(1)
