@@ -23,7 +23,8 @@ def make_arq_redis(settings: Settings) -> ArqRedis:
     common: dict[str, Any] = {"socket_timeout": 5, "socket_connect_timeout": 2}
     if settings.redis_url:
         return ArqRedis.from_url(settings.redis_url, **common)
-    return ArqRedis(unix_socket_path=redis_kit.embedded_socket(settings.data_dir), **common)
+    return ArqRedis(unix_socket_path=redis_kit.embedded_socket(settings.data_dir),
+                    client_name=redis_kit.client_name(), **common)
 
 
 @dataclass
