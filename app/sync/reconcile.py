@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.db.session import session_scope
-from app.integrations.inventory_planner.client import InventoryPlannerClient
+from app.integrations import clients
 from app.kit.time import utcnow
 from app.runtime import Runtime
 from app.sync import monitor
@@ -14,16 +14,9 @@ from app.sync import monitor
 VARIANT_FIELDS = ["id", "sku", "removed", "in_stock", "warehouse"]
 
 
-def ip_client(runtime: Runtime) -> InventoryPlannerClient:
-    client: InventoryPlannerClient = runtime.client(
-        "ip-sync", lambda rt: InventoryPlannerClient.from_settings(rt.settings.ip)
-    )
-    return client
-
-
 async def run(runtime: Runtime) -> dict[str, Any]:
     now = utcnow()
-    ip = ip_client(runtime)
+    ip = clients.ip(runtime)
     summary: dict[str, Any] = {"variants": 0, "stock_rows": 0}
     ip_skus: dict[str, bool] = {}
     async for page in ip.iter_variant_pages(fields=VARIANT_FIELDS):

@@ -20,9 +20,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.config import Settings
 from app.db.session import session_scope
 from app.feeds import service as feeds_service
+from app.integrations import clients
 from app.integrations.sap_b1.client import SapB1Client
 from app.kit import redis as redis_kit
-from app.kit.locker import LockTimeout, RedisLock, RedisSemaphore
+from app.kit.locker import LockTimeout, RedisLock
 from app.kit.time import as_utc, utcnow
 from app.models.sync import IpWarehouseState, RunMode, RunStatus, RunTrigger, SyncRun
 from app.outbox import service as outbox
@@ -36,19 +37,6 @@ STOCK = "stock"
 JOB_STOCK = "sync.stock"
 JOB_FULL_REQUEST = "sync.request_full"
 PENDING_GRACE = timedelta(minutes=30)
-
-
-def sap_client(runtime: Runtime) -> SapB1Client:
-    """The sync's long-lived SAP client, sharing the cross-process Service Layer cap."""
-
-    def build(rt: Runtime) -> SapB1Client:
-        cap = RedisSemaphore(
-            rt.redis, redis_kit.key(rt.settings, "sap", "concurrency"), rt.settings.sap.max_concurrency
-        )
-        return SapB1Client(rt.settings.sap, semaphore=cap)
-
-    client: SapB1Client = runtime.client("sap-sync", build)
-    return client
 
 
 def lock_key(settings: Settings, stream: str) -> str:
@@ -229,7 +217,7 @@ async def _execute(
     sinks = Sinks(None if dry_run else feed_dir(settings) / "outgoing")
     counts = Counts()
     try:
-        sap = sap_client(runtime)
+        sap = clients.sap_reader(runtime)
         plan, since = await _plan(runtime, sap, run, full=full, dry_run=dry_run)
         if total is not None:
             total(await sap.count("Items") if since is None else None)
