@@ -15,7 +15,7 @@ import itertools
 import os
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
@@ -128,36 +128,40 @@ def format_row(spec: FileSpec, header: tuple[str, ...], row: Row, line: int) -> 
 def cell_problem(column: Column, text: str) -> str | None:
     if text == "":
         return None if column.nullable else "required value is empty"
-    checks = {
-        ColumnType.float: lambda t: FLOAT_RE.match(t) is not None,
-        ColumnType.boolean: lambda t: t in BOOLEANS,
-        ColumnType.timestamp: _is_timestamp,
-        ColumnType.date: _is_date,
-        ColumnType.string: lambda t: "\x00" not in t and (column.nullable or bool(t.strip())),
-    }
-    if not checks[column.type](text):
+    if not _CHECKS[column.type](column, text):
         return f"{text!r} is not a valid {column.type.value}"
     if column.choices and text not in column.choices:
         return f"{text!r} is not one of {', '.join(column.choices)}"
     return None
 
 
-def _is_timestamp(text: str) -> bool:
-    return _parses(text, TIMESTAMP_RE, "%Y-%m-%d %H:%M:%S")
+def _is_timestamp(_: Column, text: str) -> bool:
+    return _parses(text, TIMESTAMP_RE, datetime.fromisoformat)
 
 
-def _is_date(text: str) -> bool:
-    return _parses(text, DATE_RE, "%Y-%m-%d")
+def _is_date(_: Column, text: str) -> bool:
+    return _parses(text, DATE_RE, date.fromisoformat)
 
 
-def _parses(text: str, pattern: re.Pattern[str], fmt: str) -> bool:
+def _parses(text: str, pattern: re.Pattern[str], parse: Callable[[str], object]) -> bool:
+    # The pattern pins the exact layout; the (C-level) ISO parser then rejects impossible values
+    # such as month 13. strptime did the same ~20x slower, and the validator reads every cell.
     if not pattern.match(text):
         return False
     try:
-        datetime.strptime(text, fmt)
+        parse(text)
     except ValueError:
         return False
     return True
+
+
+_CHECKS: dict[ColumnType, Callable[[Column, str], bool]] = {
+    ColumnType.float: lambda _, t: FLOAT_RE.match(t) is not None,
+    ColumnType.boolean: lambda _, t: t in BOOLEANS,
+    ColumnType.timestamp: _is_timestamp,
+    ColumnType.date: _is_date,
+    ColumnType.string: lambda c, t: "\x00" not in t and (c.nullable or bool(t.strip())),
+}
 
 
 # --- writing ------------------------------------------------------------------------------------

@@ -167,3 +167,24 @@ def test_starter_refuses_an_empty_snapshot_that_would_delete_everything(tmp_path
 def test_starter_path_rejects_traversal(tmp_path: Path) -> None:
     with pytest.raises(ValueError):
         starter_path(tmp_path, "../etc")
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "ok"),
+    [
+        ("timestamp", "2026-12-04 15:01:02", True),
+        ("timestamp", "2026-13-04 15:01:02", False),  # month 13: the layout matches, the value does not
+        ("timestamp", "2026-02-30 00:00:00", False),
+        ("timestamp", "2026-12-04T15:01:02", False),  # IP wants TIMESTAMP_NTZ with a space
+        ("timestamp", "2026-12-04 15:01:02+00:00", False),
+        ("date", "2026-02-28", True),
+        ("date", "2026-02-29", False),
+        ("date", "20260228", False),
+    ],
+)
+def test_the_validator_refuses_impossible_dates_and_other_layouts(kind: str, text: str, ok: bool) -> None:
+    from app.integrations.inventory_planner.csv_specs import Column, ColumnType
+    from app.integrations.inventory_planner.feeds import cell_problem
+
+    column = Column("UPDATED_AT", ColumnType(kind), required=True)
+    assert (cell_problem(column, text) is None) is ok
