@@ -1,41 +1,22 @@
-"""The long-lived SAP and IP clients and the Redis coordination the write-back pipeline uses.
+"""What the write-back pipeline talks through: the process's long-lived clients and the ONE global
+SAP cap of `app.integrations.clients`, plus its lock keys.
 
-The pipeline holds one slot of the global SAP cap for a whole document (lookup, post, read-back),
-so its SAP client takes no per-request slot of its own: nesting both on one semaphore could
-deadlock once every slot is held by a document waiting for a request slot.
+Writes use `sap_writer` (its requests take no slot of their own: the pipeline holds one slot of
+`sap_cap` around each document's SAP calls, so a document never waits for a second slot while
+holding one); reads that are not part of a document (posting periods) use `sap_reader`, which
+takes a slot of the same cap per request. Sync reads and write-back writes therefore share one
+limit, whichever processes they run in.
 """
 
 from __future__ import annotations
 
-from app.integrations.inventory_planner.client import InventoryPlannerClient
-from app.integrations.sap_b1.client import SapB1Client
+from app.integrations.clients import ip, sap_cap, sap_reader, sap_writer
 from app.kit import redis as redis_kit
-from app.kit.locker import RedisSemaphore
 from app.runtime import Runtime
 
+__all__ = ["ip", "sap", "sap_cap", "sap_reader", "sap_writer", "sku_lock_key"]
 
-def sap(runtime: Runtime) -> SapB1Client:
-    client: SapB1Client = runtime.client("sap-writeback", lambda rt: SapB1Client(rt.settings.sap))
-    return client
-
-
-def ip(runtime: Runtime) -> InventoryPlannerClient:
-    client: InventoryPlannerClient = runtime.client(
-        "ip", lambda rt: InventoryPlannerClient.from_settings(rt.settings.ip)
-    )
-    return client
-
-
-def sap_slots(runtime: Runtime) -> RedisSemaphore:
-    settings = runtime.settings
-    limit = settings.writeback.concurrency or settings.sap.max_concurrency
-    return RedisSemaphore(
-        runtime.redis,
-        redis_kit.key(settings, "sap", "write-slots"),
-        limit,
-        lease_seconds=settings.writeback.lock_lease_seconds,
-        wait_timeout=None,
-    )
+sap = sap_writer  # the name the recommendations ingest and the tests use for the pipeline's client
 
 
 def sku_lock_key(runtime: Runtime, sku: str) -> str:

@@ -36,7 +36,11 @@ def invalidate(client: SapB1Client) -> None:
 
 
 async def check(client: SapB1Client, day: date, max_age: float) -> PeriodCheck:
-    loaded = await periods(client, max_age)
+    return evaluate(await periods(client, max_age), day)
+
+
+def evaluate(loaded: PostingPeriods, day: date) -> PeriodCheck:
+    """`check` on periods already loaded: no I/O, so it can run inside a database transaction."""
     period = loaded.period_for(day)
     is_open = period is not None and period.postable
     return PeriodCheck(

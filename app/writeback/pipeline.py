@@ -8,12 +8,9 @@ committed) → post with a warehouse on every line → read back → only then I
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import random
-import time
-from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -31,13 +28,13 @@ from app.integrations.sap_b1.errors import (
     SapOutcomeUnknown,
     SapPeriodLocked,
 )
-from app.kit.locker import LockTimeout, acquire_many
+from app.integrations.sap_b1.periods import PostingPeriods
 from app.kit.redact import redact
 from app.kit.time import utcnow
 from app.models.recommendation import Recommendation
 from app.models.writeback import SapDocument, SapWrite, WriteAttempt, WriteStatus
 from app.runtime import Runtime
-from app.writeback import blackout, clients, payloads, periods, repository, service, sources
+from app.writeback import blackout, clients, gate, payloads, periods, repository, service, sources
 
 log = logging.getLogger("b1bridge.writeback")
 ACTOR = "system:writeback"
@@ -110,88 +107,127 @@ async def _defer(runtime: Runtime, write: SapWrite, end: datetime) -> str:
 
 
 async def _locked(runtime: Runtime, write: SapWrite) -> str:
-    keys = [clients.sku_lock_key(runtime, sku) for sku in write.skus]
-    keys.append(clients.sku_lock_key(runtime, f"doc:{write.ext_ref}"))  # same document, any SKUs
-    async with _all_locks(runtime, keys):
-        return await _post(runtime, write.id)
-
-
-@contextlib.asynccontextmanager
-async def _all_locks(runtime: Runtime, keys: list[str]) -> AsyncIterator[None]:
-    """Every key or none, in sorted order, leased. A document that cannot have all its SKUs
-    holds none of them while it waits, so a busy SKU never convoys the documents behind it
-    (holding some keys while waiting for the next one serialises whole chains of documents)."""
+    """Every key or none, in sorted order, leased. A document that cannot have all its SKUs holds
+    none of them while it waits, so a busy SKU never convoys the documents behind it (holding
+    some keys while waiting for the next one serialises whole chains of documents)."""
     settings = runtime.settings.writeback
-    deadline = time.monotonic() + settings.lock_wait_seconds
-    attempt = 0
-    while True:
-        try:
-            async with acquire_many(runtime.redis, keys, lease_seconds=settings.lock_lease_seconds,
-                                    wait_timeout=0):
-                yield
-                return
-        except LockTimeout:
-            if time.monotonic() >= deadline:
-                raise
-        attempt += 1
-        await asyncio.sleep(random.uniform(0.005, min(0.1, 0.005 * 2 ** min(attempt, 6))))
+    skus = [clients.sku_lock_key(runtime, sku) for sku in write.skus]
+    doc_key = clients.sku_lock_key(runtime, f"doc:{write.ext_ref}")  # same document, any SKUs
+    locks = gate.Locks(runtime.redis, [*skus, doc_key], settings.lock_lease_seconds)
+    async with locks.hold(settings.lock_wait_seconds):
+        return await _post(runtime, write.id, locks, skus)
 
 
 # --- inside the lock ----------------------------------------------------------------------------
 
 
-async def _post(runtime: Runtime, write_id: str) -> str:
-    state = await _start(runtime, write_id)
-    if state is None:
+@dataclass
+class Claim:
+    """What the job holds after claiming the write: nothing below re-reads it before the post."""
+
+    write: SapWrite
+    document: SapDocument | None
+    day: date | None = None
+    note: str | None = None
+    operation: str | None = None
+    attempt_id: str | None = None  # None with a create planned: look the document up first
+
+
+@dataclass
+class Confirmed:
+    key: int
+    row: dict[str, Any]
+    operation: str
+
+
+async def _post(runtime: Runtime, write_id: str, locks: gate.Locks, skus: list[str]) -> str:
+    # Period re-check inside the lock (max age IN_LOCK_PERIOD_AGE); loaded here, outside any
+    # transaction, so the claim below can date the document without I/O.
+    loaded = await periods.periods(clients.sap_reader(runtime), IN_LOCK_PERIOD_AGE)
+    claim = await _claim(runtime, write_id, loaded)
+    if claim is None:
         return "skipped"
-    write, document, unresolved = state
+    write = claim.write
     if write.doc_entry is None:
-        await _write_to_sap(runtime, write, document, unresolved)
+        confirmed = await _write_to_sap(runtime, claim)
+        # SAP's OITW rows are free once the post returned: the SKUs' next documents may go while
+        # we record this one. The document's own key stays held until it is recorded.
+        await locks.release(skus)
+        if not _needs_ip(write):
+            return await _record(runtime, claim, confirmed, finish=True)
+        await _record(runtime, claim, confirmed, finish=False)
     return await _finish(runtime, write_id)
 
 
-async def _start(runtime: Runtime, write_id: str) -> tuple[SapWrite, SapDocument | None, bool] | None:
-    """Re-check preconditions inside the lock: a newer write may have superseded this one."""
+async def _claim(runtime: Runtime, write_id: str, loaded: PostingPeriods) -> Claim | None:
+    """One transaction: re-check preconditions (a newer write may have superseded this one), mark
+    it posting, and record the attempt before the call: if this process dies mid-post, the next
+    run sees an attempt without outcome and looks the external reference up before posting."""
     async with session_scope(runtime.sessionmaker) as session:
         write = await repository.get_write(session, write_id)
         if write is None or write.status not in RUNNABLE:
             return None
-        document = await repository.document_for_ext_ref(session, write.entity, write.ext_ref)
-        unresolved = await repository.unresolved_attempt(session, write.ext_ref)
+        claim = Claim(write, await repository.document_for_ext_ref(session, write.entity, write.ext_ref))
         write.status = WriteStatus.posting
         write.updated_at = utcnow()
+        if write.doc_entry is None:
+            claim.day, claim.note = _date_on(runtime, write, periods.evaluate(loaded, _doc_day(write)))
+            claim.operation = "update" if claim.document is not None else "create"
+            if claim.document is not None or not await repository.unresolved_attempt(session, write.ext_ref):
+                claim.attempt_id = await _add_attempt(session, write, claim.operation)
         await sources.refresh(session, write.source_type, write.source_id)
-        return write, document, unresolved
+        return claim
 
 
-async def _write_to_sap(
-    runtime: Runtime, write: SapWrite, document: SapDocument | None, unresolved: bool
-) -> None:
-    sap = clients.sap(runtime)
-    day, note = await _dated(runtime, write, IN_LOCK_PERIOD_AGE)
-    body = build_payload(runtime, write, day, note)
-    if document is None and unresolved:
-        async with clients.sap_slots(runtime).slot():
+async def _add_attempt(session: Any, write: SapWrite, operation: str) -> str:
+    attempt = WriteAttempt(write_id=write.id, ext_ref=write.ext_ref, operation=operation)
+    await repository.add(session, attempt)
+    return attempt.id
+
+
+async def _write_to_sap(runtime: Runtime, claim: Claim) -> Confirmed:
+    """The SAP calls of one document under one slot of the global cap: post (or adopt), then read
+    back. No database transaction is open meanwhile, and no slot is held for our database work."""
+    write, document = claim.write, claim.document
+    assert claim.day is not None and claim.operation is not None
+    sap, cap = clients.sap(runtime), clients.sap_cap(runtime)
+    body = build_payload(runtime, write, claim.day, claim.note)
+    if claim.attempt_id is None:
+        async with gate.slot(cap):
             found = await _lookup(sap, write)  # an earlier call may have committed: adopt, never re-post
-        if found is not None:
-            await _confirm(runtime, write, found, "adopt", day, note)
-            return
-    operation = "update" if document is not None else "create"
-    attempt_id = await _begin_attempt(runtime, write, operation)
-    # The cap counts SAP calls only: our own database work between them must not hold SAP slots.
-    async with clients.sap_slots(runtime).slot():
-        key = await _call(runtime, sap, write, document, body, attempt_id)
-    await _confirm(runtime, write, key, operation, day, note, attempt_id)
+            if found is not None:
+                return Confirmed(found, await sap.get(write.entity, found), "adopt")
+        claim.attempt_id = await _begin_attempt(runtime, write, claim.operation)
+    failure: SapError | ChangeRejected | None = None
+    async with gate.slot(cap):
+        try:
+            key = await _call(sap, write, document, body)
+        except SapOutcomeUnknown:
+            raise  # the attempt stays open: the next run looks the document up first
+        except (SapError, ChangeRejected) as exc:
+            failure = exc
+        else:
+            # Read the document back: DocEntry, DocNum and one line per line we sent. A failure
+            # here leaves the attempt open too, so a retry adopts instead of posting again.
+            return Confirmed(key, await sap.get(write.entity, key), claim.operation)
+    await _end_attempt(runtime, claim.attempt_id, "error", error_evidence(failure))
+    raise failure
+
+
+def _doc_day(write: SapWrite) -> date:
+    if write.corrections.get("doc_date"):
+        return date.fromisoformat(write.corrections["doc_date"])
+    return write.doc_date
 
 
 async def _dated(runtime: Runtime, write: SapWrite, max_age: float) -> tuple[date, str | None]:
     """The date to post on, by policy; raises Hold when the document must wait for finance."""
-    day = (
-        date.fromisoformat(write.corrections["doc_date"])
-        if write.corrections.get("doc_date")
-        else write.doc_date
-    )
-    check = await periods.check(clients.sap(runtime), day, max_age)
+    day = _doc_day(write)
+    return _date_on(runtime, write, await periods.check(clients.sap_reader(runtime), day, max_age))
+
+
+def _date_on(runtime: Runtime, write: SapWrite, check: periods.PeriodCheck) -> tuple[date, str | None]:
+    day = _doc_day(write)
     if check.open:
         return day, None
     policy = write.corrections.get("policy") or runtime.settings.writeback.locked_period_policy
@@ -240,12 +276,9 @@ async def _lookup(sap: SapB1Client, write: SapWrite) -> int | None:
 
 
 async def _begin_attempt(runtime: Runtime, write: SapWrite, operation: str) -> str:
-    """Committed before the call: if this process dies mid-post, the next run sees an attempt
-    without outcome and looks the external reference up before posting again."""
+    """Committed before the call (see `_claim`), when a lookup had to come first."""
     async with session_scope(runtime.sessionmaker) as session:
-        attempt = WriteAttempt(write_id=write.id, ext_ref=write.ext_ref, operation=operation)
-        await repository.add(session, attempt)
-        return attempt.id
+        return await _add_attempt(session, write, operation)
 
 
 async def _end_attempt(
@@ -257,14 +290,7 @@ async def _end_attempt(
             attempt.outcome, attempt.error, attempt.finished_at = outcome, error, utcnow()
 
 
-async def _call(
-    runtime: Runtime,
-    sap: SapB1Client,
-    write: SapWrite,
-    document: SapDocument | None,
-    body: dict[str, Any],
-    attempt_id: str,
-) -> int:
+async def _call(sap: SapB1Client, write: SapWrite, document: SapDocument | None, body: dict[str, Any]) -> int:
     try:
         if document is None:
             created = await sap.create(write.entity, body)
@@ -278,9 +304,6 @@ async def _call(
         if found is None:
             raise
         return found
-    except (SapError, ChangeRejected) as exc:
-        await _end_attempt(runtime, attempt_id, "error", error_evidence(exc))
-        raise
 
 
 async def _update(sap: SapB1Client, write: SapWrite, document: SapDocument, body: dict[str, Any]) -> None:
@@ -309,18 +332,11 @@ async def _update(sap: SapB1Client, write: SapWrite, document: SapDocument, body
     )
 
 
-async def _confirm(
-    runtime: Runtime,
-    write: SapWrite,
-    key: int,
-    operation: str,
-    day: date,
-    note: str | None,
-    attempt_id: str | None = None,
-) -> None:
-    """Read the document back: DocEntry, DocNum and one line per line we sent, each in its warehouse."""
-    async with clients.sap_slots(runtime).slot():
-        row = await clients.sap(runtime).get(write.entity, key)
+async def _record(runtime: Runtime, claim: Claim, confirmed: Confirmed, *, finish: bool) -> str:
+    """One transaction: the document as SAP confirmed it, its attempts closed, the audit entry
+    and, when nothing else has to happen first (no IP update), the write marked posted."""
+    write, row = claim.write, confirmed.row
+    assert claim.day is not None
     lines = row.get("DocumentLines") or [
         {"ItemCode": row.get("ItemNo"), "WarehouseCode": row.get("Warehouse")}
     ]
@@ -328,11 +344,16 @@ async def _confirm(
     async with session_scope(runtime.sessionmaker) as session:
         fresh = await repository.get_write(session, write.id)
         assert fresh is not None
-        fresh.doc_entry, fresh.doc_num = key, _int(row.get(num_field))
-        fresh.operation, fresh.posted_date = operation, day
+        fresh.doc_entry, fresh.doc_num = confirmed.key, _int(row.get(num_field))
+        fresh.operation, fresh.posted_date = confirmed.operation, claim.day
         await _record_document(session, fresh, lines)
-        await _close_attempts(session, fresh.id, "ok")
-        await _audit_post(session, fresh, note)
+        await repository.close_open_attempts(session, fresh.id, "ok")
+        await _audit_post(session, fresh, claim.note)
+        if finish:
+            await _mark_posted(session, fresh, None)
+    if finish:
+        log.info("writeback.posted", extra={"write_id": write.id, "doc_entry": confirmed.key})
+    return "posted"
 
 
 def _int(value: Any) -> int | None:
@@ -364,11 +385,6 @@ async def _record_document(session: Any, write: SapWrite, lines: list[dict[str, 
         session.add(document)
     document.lines, document.write_id, document.updated_at = summary, write.id, utcnow()
     document.source_id = write.source_id
-
-
-async def _close_attempts(session: Any, write_id: str, outcome: str) -> None:
-    for attempt in await repository.open_attempts(session, write_id):
-        attempt.outcome, attempt.finished_at = outcome, utcnow()
 
 
 async def _audit_post(session: Any, write: SapWrite, note: str | None) -> None:
@@ -403,18 +419,27 @@ async def _finish(runtime: Runtime, write_id: str) -> str:
     async with session_scope(runtime.sessionmaker) as session:
         fresh = await repository.get_write(session, write_id)
         assert fresh is not None
-        fresh.status, fresh.posted_at, fresh.updated_at = WriteStatus.posted, utcnow(), utcnow()
-        fresh.last_error = warning
-        for kind in ("POST_FAILED", "SAP_BUSY", "LOCKED_PERIOD"):
-            await exceptions.clear(session, kind, {"document": fresh.ext_ref})
-        await sources.refresh(session, fresh.source_type, fresh.source_id)
+        await _mark_posted(session, fresh, warning)
     log.info("writeback.posted", extra={"write_id": write_id, "doc_entry": write.doc_entry})
     return "posted"
 
 
+async def _mark_posted(session: Any, write: SapWrite, warning: dict[str, Any] | None) -> None:
+    write.status, write.posted_at, write.updated_at = WriteStatus.posted, utcnow(), utcnow()
+    write.last_error = warning
+    for kind in ("POST_FAILED", "SAP_BUSY", "LOCKED_PERIOD"):
+        await exceptions.clear(session, kind, {"document": write.ext_ref})
+    await sources.refresh(session, write.source_type, write.source_id)
+
+
+def _needs_ip(write: SapWrite) -> bool:
+    """Only documents made from an IP purchase order report back to IP."""
+    return write.source_type == "recommendation" and write.group_key in ("po", "pr")
+
+
 async def _update_ip(runtime: Runtime, write: SapWrite) -> dict[str, Any] | None:
     """The IP PO gets our DocNum as its reference, only once SAP confirmed the document."""
-    if write.source_type != "recommendation" or write.group_key not in ("po", "pr"):
+    if not _needs_ip(write):
         return None
     async with session_scope(runtime.sessionmaker) as session:
         rec = await session.get(Recommendation, write.source_id)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.kit.time import utcnow
 from app.models.writeback import SapDocument, SapWrite, StockAdjustment, WriteAttempt, WriteStatus
 
 
@@ -88,3 +90,13 @@ async def insert_adjustment(session: AsyncSession, row: StockAdjustment) -> bool
     except IntegrityError:
         return False
     return True
+
+
+async def close_open_attempts(session: AsyncSession, write_id: str, outcome: str) -> None:
+    """Every attempt of the write still without an outcome (this one, and any an earlier run left
+    open) gets `outcome`: one UPDATE instead of loading each row."""
+    await session.exec(
+        update(WriteAttempt)  # type: ignore[call-overload]
+        .where(col(WriteAttempt.write_id) == write_id, col(WriteAttempt.outcome).is_(None))
+        .values(outcome=outcome, finished_at=utcnow())
+    )

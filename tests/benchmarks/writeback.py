@@ -1,141 +1,125 @@
 """Write-back and webhook benchmark (prints figures; no timed asserts).
 
-    .venv/bin/python -m tests.benchmarks.writeback [--lines 2000 --skus 400 --per-doc 5]
+    .venv/bin/python -m tests.benchmarks.writeback [--lines 2000 --skus 400 --per-doc 5 --workers 2]
 
-1. Pipeline: documents of `--per-doc` lines over `--skus` SKUs, posted by real arq workers against
-   the SAP emulator with 50 ms per write and a concurrency limit of 8. Throughput is reported as a
-   fraction of the emulator's ceiling (8 / 50 ms = 160 writes/s), with SAP-side lock conflicts and
-   duplicates by external reference.
+DATABASE_URL / REDIS_URL select PostgreSQL and a real Redis; default: SQLite + embedded Redis.
+
+1. Pipeline: documents of `--per-doc` lines over `--skus` SKUs, posted by `--workers` real arq
+   workers against the SAP emulator with 50 ms per write, a concurrency limit of 8 (503 beyond it)
+   and OITW row-lock contention on. Throughput is reported as a fraction of the emulator's ceiling
+   (8 / 50 ms = 160 writes/s), with SAP-side lock conflicts, 503s and duplicates by external
+   reference. The emulator and every worker run in their own processes, as in production: sharing
+   one GIL would make the emulator's own CPU time look like pipeline latency.
 2. Webhook intake: requests/s of POST /webhooks/inventory-planner/{token} against a bare FastAPI
-   endpoint answering 202 on the same machine, same client, same concurrency.
+   endpoint answering 202, each served by uvicorn in its own process, both driven by the same
+   client (in this process) at the same concurrency.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import os
 import random
+import subprocess
+import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import httpx
-from arq.worker import Worker
-from fastapi import FastAPI
-
-from app.db import migrate
-from app.db.session import session_scope
-from app.emulators.sap_b1.config import FaultConfig
-from app.main import create_app
-from app.writeback import clients, periods
-from app.writeback import service as writeback
-from tests.support.databases import fresh_database
-from tests.support.server import serve
-from tests.writeback.harness import TOKEN, Stack, stack
 
 WRITE_MS = 50
 SAP_LIMIT = 8
+TOKEN = "test-webhook-token-0123456789abcdef"
+ME = "tests.benchmarks.writeback"
 
 
-async def _queue_documents(s: Stack, lines: int, skus: int, per_doc: int) -> int:
-    codes = s.buyable_items(skus)
-    rng = random.Random(11)
-    docs = lines // per_doc
-    async with session_scope(s.runtime.sessionmaker) as session:
-        for n in range(docs):
-            picked = rng.sample(codes, per_doc)
-            rows = [
-                {"line_no": i + 1, "item_code": c, "warehouse_code": "01", "quantity": "2", "price": "1.5"}
-                for i, c in enumerate(picked)
-            ]
-            await writeback.queue(
-                session,
-                source_type="bench",
-                source_id=f"b{n}",
-                entity="PurchaseOrders",
-                ext_ref=f"bench:{n}",
-                group_key="po",
-                doc_date=date.today(),
-                header={"card_code": "V10000", "due_date": "2031-07-01"},
-                lines=rows,
-            )
-    return docs
+# --- child processes ------------------------------------------------------------------------------
 
 
-async def _run_workers(s: Stack, workers: int) -> float:
+def _sap_config(items: int) -> Any:
+    from app.emulators.sap_b1.config import EmulatorConfig, FaultConfig
+
+    faults = FaultConfig(write_latency_ms=WRITE_MS, max_concurrency=SAP_LIMIT, row_lock_contention=True)
+    return EmulatorConfig(seed_ext_ref_udf=True, items=items, faults=faults)
+
+
+def _settings(spec: dict[str, Any]) -> Any:
+    """The same Settings in every process of one run (namespace included)."""
+    from app.config import InventoryPlannerSettings, SapB1Settings, WritebackSettings
+    from tests.conftest import make_settings
+
+    return make_settings(
+        Path(spec["data_dir"]),
+        spec["database_url"],
+        REDIS_URL=spec["redis_url"],
+        B1BRIDGE_REDIS_NAMESPACE=spec["namespace"],
+        sap=SapB1Settings(
+            base_url=spec["sap_url"] + "/b1s/v2", max_concurrency=SAP_LIMIT, timeout_seconds=10
+        ),
+        ip=InventoryPlannerSettings(base_url=spec["ip_url"], webhook_token=TOKEN),  # type: ignore[arg-type]
+        writeback=WritebackSettings(backoff_base_seconds=0.05, backoff_cap_seconds=0.5, retry_budget=15),
+    )
+
+
+def _serve_child(what: str, port: int, spec: dict[str, Any]) -> None:
+    import uvicorn
+
+    if what == "sap":
+        from app.emulators.sap_b1.app import create_app as create_sap
+
+        app: Any = create_sap(_sap_config(spec["items"]))
+    elif what == "bare":
+        app = _bare()
+    else:
+        from app.main import create_app
+
+        app = create_app(_settings(spec))
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+def _worker_child(spec: dict[str, Any], max_jobs: int) -> None:
+    """One arq worker process: builds itself, says ready, runs in burst mode on "go"."""
     from unittest import mock
 
-    from app.outbox import relay
+    from arq.worker import Worker
+
     from app.worker import settings as worker_module
 
-    await relay.relay_once(
-        s.runtime.sessionmaker, s.runtime.redis, queue_name=s.runtime.queue_name, batch=100_000
-    )
-    with mock.patch.object(worker_module, "cron_jobs", lambda settings: []):
-        pool = [
-            Worker(**worker_module.worker_settings(s.settings, burst=True, poll_delay=0.01, max_jobs=12))
-            for _ in range(workers)
-        ]
-    started = time.perf_counter()
-    await asyncio.gather(*(w.main() for w in pool))
-    elapsed = time.perf_counter() - started
-    for w in pool:
-        await w.close()
-    return elapsed
+    settings = _settings(spec)
+
+    async def run() -> None:
+        # Built inside the loop: arq's Worker binds the running event loop when it is created.
+        with mock.patch.object(worker_module, "cron_jobs", lambda settings: []):
+            worker = Worker(**worker_module.worker_settings(settings, burst=True, max_jobs=max_jobs))
+        print("ready", flush=True)
+        await asyncio.to_thread(sys.stdin.readline)
+        try:
+            await worker.main()
+        finally:
+            await worker.close()
+
+    if not (profile := os.environ.get("BENCH_PROFILE")):
+        asyncio.run(run())
+        return
+    from pyinstrument import Profiler  # BENCH_PROFILE=dir: one HTML profile per worker
+
+    with Profiler(async_mode="disabled") as profiler:
+        asyncio.run(run())
+    profiler.write_html(Path(profile) / f"worker-{os.getpid()}.html")
+    Path(profile, f"worker-{os.getpid()}.txt").write_text(profiler.output_text(unicode=False, show_all=False))
 
 
-async def pipeline_benchmark(
-    url: str | None, lines: int, skus: int, per_doc: int, workers: int
-) -> dict[str, Any]:
-    faults = FaultConfig(write_latency_ms=WRITE_MS, max_concurrency=SAP_LIMIT)
-    with tempfile.TemporaryDirectory() as tmp:
-        async with stack(
-            Path(tmp),
-            url,
-            sap_faults=faults,
-            sap={"items": max(skus + 100, 500)},
-            concurrency=SAP_LIMIT,
-            retry_budget=15,
-        ) as s:
-            await periods.periods(clients.sap(s.runtime), max_age=3600)
-            docs = await _queue_documents(s, lines, skus, per_doc)
-            elapsed = await _run_workers(s, workers)
-            stats = s.sap_stats()
-    created = stats["documents_created"].get("PurchaseOrders", 0)
-    rate = created / elapsed
-    ceiling = SAP_LIMIT / (WRITE_MS / 1000)
-    return {
-        "documents": docs,
-        "created": created,
-        "seconds": round(elapsed, 2),
-        "docs_per_s": round(rate, 1),
-        "ceiling_docs_per_s": ceiling,
-        "fraction_of_ceiling": round(rate / ceiling, 3),
-        "sap_lock_conflicts": stats["lock_conflicts"],
-        "duplicates": sum(stats["duplicates_by_ext_ref"].values()),
-        "faults": stats["faults"],
-    }
+def _bare() -> Any:
+    from fastapi import FastAPI
 
-
-async def _hammer(url: str, requests: int, concurrency: int, body: Any) -> float:
-    counter = iter(range(requests))
-
-    async def one(client: httpx.AsyncClient) -> None:
-        for n in counter:
-            response = await client.post(url, json=body(n))
-            assert response.status_code == 202, response.text
-
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(one(client) for _ in range(concurrency)))
-        return requests / (time.perf_counter() - started)
-
-
-def _bare() -> FastAPI:
     app = FastAPI()
 
     @app.post("/hook", status_code=202)
@@ -145,23 +129,258 @@ def _bare() -> FastAPI:
     return app
 
 
-async def webhook_benchmark(requests: int, concurrency: int) -> dict[str, Any]:
-    from app.config import InventoryPlannerSettings
-    from tests.conftest import make_settings
+@contextlib.contextmanager
+def _served(what: str, spec: dict[str, Any], probe: str) -> Iterator[str]:
+    from tests.support.server import free_port
 
-    def body(n: int) -> dict[str, Any]:
-        return {"purchase-order": {"id": f"po_{n}", "last_modified": "2031-01-01T00:00:00Z"}}
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", ME, "--serve", what, str(port), json.dumps(spec)])
+    url = f"http://127.0.0.1:{port}"
+    spec[f"{what}_pid"] = proc.pid
+    try:
+        for _ in range(600):
+            if proc.poll() is not None:
+                raise RuntimeError(f"{what} server exited during start-up")
+            try:
+                httpx.get(url + probe, timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
-    with serve(_bare()) as bare_url:
-        bare = await _hammer(bare_url + "/hook", requests, concurrency, body)
+
+# --- pipeline ---------------------------------------------------------------------------------------
+
+
+def _buyable_items(items: int, count: int) -> list[str]:
+    """The emulator's company is generated from its seed: build the same one here to pick items."""
+    from app.emulators.sap_b1.store import SapStore
+
+    rows = SapStore(_sap_config(items)).tables["Items"].rows.values()
+    good = [
+        r["ItemCode"]
+        for r in rows
+        if r["Valid"] == "tYES"
+        and r["Frozen"] == "tNO"
+        and r.get("ProcurementMethod") == "bom_Buy"
+        and r.get("PurchaseItem") == "tYES"
+    ]
+    return sorted(good)[:count]
+
+
+async def _prepare(spec: dict[str, Any], codes: list[str], lines: int, per_doc: int) -> int:
+    from sqlalchemy import delete
+    from sqlmodel import SQLModel
+
+    from app.db import migrate
+    from app.db.session import session_scope
+    from app.outbox import relay
+    from app.runtime import Runtime
+    from app.writeback import service as writeback
+
+    settings = _settings(spec)
+    await asyncio.to_thread(migrate.upgrade, settings)
+    runtime = Runtime.build(settings)
+    rng = random.Random(11)
+    docs = lines // per_doc
+    try:
+        async with session_scope(runtime.sessionmaker) as session:
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                await session.exec(delete(table))  # type: ignore[call-overload]
+        async with session_scope(runtime.sessionmaker) as session:
+            for n in range(docs):
+                rows = [
+                    {
+                        "line_no": i + 1,
+                        "item_code": c,
+                        "warehouse_code": "01",
+                        "quantity": "2",
+                        "price": "1.5",
+                    }
+                    for i, c in enumerate(rng.sample(codes, per_doc))
+                ]
+                await writeback.queue(
+                    session,
+                    source_type="bench",
+                    source_id=f"b{n}",
+                    entity="PurchaseOrders",
+                    ext_ref=f"bench:{n}",
+                    group_key="po",
+                    doc_date=date.today(),
+                    header={"card_code": "V10000", "due_date": "2031-07-01"},
+                    lines=rows,
+                )
+        await relay.relay_once(
+            runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name, batch=100_000
+        )
+    finally:
+        await runtime.close()
+    return docs
+
+
+def _run_workers(spec: dict[str, Any], workers: int, max_jobs: int) -> tuple[float, float]:
+    cmd = [sys.executable, "-m", ME, "--worker", json.dumps(spec), "--max-jobs", str(max_jobs)]
+    verbose = bool(os.environ.get("BENCH_VERBOSE"))
+    procs = [
+        subprocess.Popen(
+            cmd,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=None if verbose else subprocess.DEVNULL,
+            text=True,
+        )
+        for _ in range(workers)
+    ]
+    for proc in procs:  # start-up (imports, connections) is not part of the figure
+        assert proc.stdout is not None
+        while (line := proc.stdout.readline()) and line.strip() != "ready":
+            pass
+        # The worker logs to stdout from here on: drain it, or a full pipe would stall the worker.
+        threading.Thread(target=_drain, args=(proc.stdout, verbose), daemon=True).start()
+    started = time.perf_counter()
+    for proc in procs:
+        assert proc.stdin is not None
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    cpu = 0.0
+    for proc in procs:  # wait4: the workers' own CPU seconds, to say what bounds the figure
+        _, _, usage = os.wait4(proc.pid, 0)
+        proc.returncode = 0
+        cpu += usage.ru_utime + usage.ru_stime
+    return time.perf_counter() - started, cpu
+
+
+def _drain(stream: Any, echo: bool) -> None:
+    for line in stream:
+        if echo:
+            sys.stderr.write(line)
+
+
+def pipeline_benchmark(
+    database_url: str | None, lines: int, skus: int, per_doc: int, workers: int, max_jobs: int
+) -> dict[str, Any]:
+    items = max(skus + 100, 500)
     with tempfile.TemporaryDirectory() as tmp:
-        settings = make_settings(Path(tmp), None, ip=InventoryPlannerSettings(webhook_token=TOKEN))  # type: ignore[arg-type]
-        await asyncio.to_thread(migrate.upgrade, settings)
-        with serve(create_app(settings)) as api_url:
-            ours = await _hammer(f"{api_url}/webhooks/inventory-planner/{TOKEN}", requests, concurrency, body)
+        spec: dict[str, Any] = {
+            "data_dir": tmp,
+            "database_url": database_url,
+            "redis_url": os.environ.get("REDIS_URL") or None,
+            "namespace": f"b1b-bench-{random.randrange(1 << 32):08x}",
+            "items": items,
+            "sap_url": "",
+            "ip_url": "http://127.0.0.1:9",  # bench documents never update IP
+        }
+        with _embedded_redis(spec), _served("sap", spec, "/_emulator/stats") as sap_url:
+            spec["sap_url"] = sap_url
+            docs = asyncio.run(_prepare(spec, _buyable_items(items, skus), lines, per_doc))
+            _warm_periods(spec)
+            emulator_before = _cpu_seconds(spec["sap_pid"])
+            elapsed, worker_cpu = _run_workers(spec, workers, max_jobs)
+            emulator_cpu = _cpu_seconds(spec["sap_pid"]) - emulator_before
+            stats = httpx.get(sap_url + "/_emulator/stats").json()
+    created = stats["documents_created"].get("PurchaseOrders", 0)
+    rate = created / elapsed
+    ceiling = SAP_LIMIT / (WRITE_MS / 1000)
+    return {
+        "documents": docs,
+        "created": created,
+        "workers": workers,
+        "max_jobs": max_jobs,
+        "seconds": round(elapsed, 2),
+        "docs_per_s": round(rate, 1),
+        "ceiling_docs_per_s": ceiling,
+        "fraction_of_ceiling": round(rate / ceiling, 3),
+        "sap_lock_conflicts": stats["lock_conflicts"],
+        "sap_503s": stats["faults"].get("max_concurrency", 0),
+        "duplicates": sum(stats["duplicates_by_ext_ref"].values()),
+        "faults": stats["faults"],
+        "sap_requests": sum(stats["requests_by_route"].values()),
+        # CPU per document: with os.cpu_count() cores, this bounds docs/s whatever the waits do.
+        "worker_cpu_ms_per_doc": round(1000 * worker_cpu / max(created, 1), 1),
+        "emulator_cpu_ms_per_doc": round(1000 * emulator_cpu / max(created, 1), 1),
+        "cpus": os.cpu_count(),
+    }
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def _warm_periods(spec: dict[str, Any]) -> None:
+    """Log in once before the clock starts (every worker logs in again on its own)."""
+    from app.config import SapB1Settings
+    from app.integrations.sap_b1.client import SapB1Client
+    from app.integrations.sap_b1.periods import load_periods
+
+    async def warm() -> None:
+        async with SapB1Client(SapB1Settings(base_url=spec["sap_url"] + "/b1s/v2")) as sap:
+            await load_periods(sap)
+
+    asyncio.run(warm())
+
+
+@contextlib.contextmanager
+def _embedded_redis(spec: dict[str, Any]) -> Iterator[None]:
+    """Without REDIS_URL, one embedded server for the run, reached by every child over its socket."""
+    if spec["redis_url"]:
+        yield
+        return
+    from app.kit import redis as redis_kit
+
+    spec["redis_url"] = "unix://" + redis_kit.embedded_socket(Path(spec["data_dir"]))
+    try:
+        yield
+    finally:
+        redis_kit.shutdown_embedded()
+
+
+# --- webhooks ---------------------------------------------------------------------------------------
+
+
+async def _hammer(url: str, requests: int, concurrency: int) -> float:
+    counter = iter(range(requests))
+
+    async def one(client: httpx.AsyncClient) -> None:
+        for n in counter:
+            body = {"purchase-order": {"id": f"po_{n}", "last_modified": "2031-01-01T00:00:00Z"}}
+            response = await client.post(url, json=body)
+            assert response.status_code == 202, response.text
+
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        await client.post(url, json={"purchase-order": {"id": "warm", "last_modified": "x"}})
+        started = time.perf_counter()
+        await asyncio.gather(*(one(client) for _ in range(concurrency)))
+        return requests / (time.perf_counter() - started)
+
+
+def webhook_benchmark(database_url: str | None, requests: int, concurrency: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as tmp:
+        spec: dict[str, Any] = {
+            "data_dir": tmp,
+            "database_url": database_url,
+            "redis_url": os.environ.get("REDIS_URL") or None,
+            "namespace": f"b1b-bench-{random.randrange(1 << 32):08x}",
+            "sap_url": "http://127.0.0.1:9",
+            "ip_url": "http://127.0.0.1:9",
+        }
+        with _served("bare", spec, "/docs") as bare_url:
+            bare = asyncio.run(_hammer(bare_url + "/hook", requests, concurrency))
+        with _embedded_redis(spec):
+            from app.db import migrate
+
+            migrate.upgrade(_settings(spec))
+            with _served("api", spec, "/health/live") as api_url:
+                url = f"{api_url}/webhooks/inventory-planner/{TOKEN}"
+                ours = asyncio.run(_hammer(url, requests, concurrency))
     return {
         "requests": requests,
         "concurrency": concurrency,
+        "method": "uvicorn servers in their own processes, one httpx client process",
         "bare_req_per_s": round(bare),
         "webhook_req_per_s": round(ours),
         "fraction_of_bare": round(ours / bare, 3),
@@ -174,14 +393,31 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=400)
     parser.add_argument("--per-doc", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--max-jobs", type=int, default=20)
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--skip-webhooks", action="store_true")
+    parser.add_argument("--skip-pipeline", action="store_true")
+    parser.add_argument("--serve", nargs=3, metavar=("WHAT", "PORT", "SPEC"), help=argparse.SUPPRESS)
+    parser.add_argument("--worker", metavar="SPEC", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    # DATABASE_URL / REDIS_URL select PostgreSQL and a real Redis; default: SQLite + embedded Redis.
-    with fresh_database(os.environ.get("DATABASE_URL")) as url:
-        figures = asyncio.run(pipeline_benchmark(url, args.lines, args.skus, args.per_doc, args.workers))
-    print("pipeline:", figures)
-    print("webhooks:", asyncio.run(webhook_benchmark(args.requests, args.concurrency)))
+    if args.serve:
+        return _serve_child(args.serve[0], int(args.serve[1]), json.loads(args.serve[2]))
+    if args.worker:
+        return _worker_child(json.loads(args.worker), args.max_jobs)
+
+    from tests.support.databases import fresh_database
+
+    base = os.environ.get("DATABASE_URL")
+    if not args.skip_pipeline:
+        with fresh_database(base) as url:
+            figures = pipeline_benchmark(
+                url, args.lines, args.skus, args.per_doc, args.workers, args.max_jobs
+            )
+        print("pipeline:", figures, flush=True)
+    if not args.skip_webhooks:
+        with fresh_database(base) as url:
+            print("webhooks:", webhook_benchmark(url, args.requests, args.concurrency), flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,169 @@
+"""Prompt waits for the pipeline's Redis coordination: its per-SKU locks and its SAP cap slot.
+
+`app.kit.locker` waits by polling (20 ms + backoff for a slot, 5-100 ms for the locks). At 50 ms
+per SAP write that sleep is as long as the work it waits for: a slot stayed idle for half a
+write after its holder let go. Here a release pushes a wake-up onto a list next to the key and
+waiters block on it (BLPOP), so the next waiter starts within a Redis round trip; the timeout of
+that BLPOP is the old poll, kept as the fallback for holders that never wake anyone (an expired
+lease, a reader releasing a slot through `RedisSemaphore.release`).
+
+The keys and their meaning are exactly `RedisLock`'s (token value, PX lease) and
+`RedisSemaphore`'s (zset of tokens scored by lease expiry, server clock), so these waits mix
+safely with the kit's own holders of the same keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from redis.asyncio import Redis
+
+from app.kit.locker import LockTimeout, RedisSemaphore
+
+log = logging.getLogger("b1bridge.writeback")
+WAKE = ":wake"
+FALLBACK_POLL = 0.05  # seconds a waiter blocks before re-trying without a wake-up
+
+# All keys or none. KEYS: lock keys; ARGV: token, lease_ms. One round trip instead of one per
+# key, and a document that cannot have every SKU holds none while it waits (no convoys).
+_LOCK_ALL = """
+for _, k in ipairs(KEYS) do
+  if redis.call('EXISTS', k) == 1 then return 0 end
+end
+for _, k in ipairs(KEYS) do redis.call('SET', k, ARGV[1], 'PX', ARGV[2]) end
+return 1
+"""
+# KEYS: lock keys; ARGV: token, lease_ms. Renews only what this token still holds.
+_EXTEND_ALL = """
+local n = 0
+for _, k in ipairs(KEYS) do
+  if redis.call('GET', k) == ARGV[1] then redis.call('PEXPIRE', k, ARGV[2]); n = n + 1 end
+end
+return n
+"""
+# KEYS: lock keys; ARGV: token. Token-checked delete, then one wake-up per key (a list holding at
+# most one: "it is free now" needs saying once; it expires so idle keys leave nothing behind).
+_UNLOCK_ALL = """
+for _, k in ipairs(KEYS) do
+  if redis.call('GET', k) == ARGV[1] then redis.call('DEL', k) end
+  local w = k .. ':wake'
+  redis.call('RPUSH', w, 1)
+  redis.call('LTRIM', w, -1, -1)
+  redis.call('PEXPIRE', w, 2000)
+end
+return 1
+"""
+# KEYS[1] semaphore zset; ARGV: token, limit. One freed slot wakes one waiter (BLPOP is FIFO
+# across clients, hence across processes); at most `limit` wake-ups are ever pending.
+_SEM_RELEASE = """
+redis.call('ZREM', KEYS[1], ARGV[1])
+local w = KEYS[1] .. ':wake'
+redis.call('RPUSH', w, 1)
+redis.call('LTRIM', w, -tonumber(ARGV[2]), -1)
+redis.call('PEXPIRE', w, 2000)
+return 1
+"""
+
+
+def _token() -> str:
+    return secrets.token_hex(16)
+
+
+async def _wait_wake(redis: Redis, keys: list[str], seconds: float) -> None:
+    await redis.blpop([k + WAKE for k in keys], timeout=seconds)  # type: ignore[arg-type,misc]
+
+
+@contextlib.asynccontextmanager
+async def _renewing(
+    renew: Callable[[], Awaitable[object]], lease_seconds: float, what: str
+) -> AsyncIterator[None]:
+    """Renew a lease every third of its length while the body runs (a long SAP call keeps it)."""
+
+    async def loop() -> None:
+        while True:
+            await asyncio.sleep(lease_seconds / 3)
+            try:
+                if not await renew():
+                    log.warning("writeback.lease_lost", extra={"lease": what})
+                    return
+            except Exception:  # a Redis blip: keep trying until the lease really runs out
+                log.warning("writeback.renew_failed", extra={"lease": what}, exc_info=True)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class Locks:
+    """Leased locks on a set of keys, taken all at once or not at all; released in parts."""
+
+    def __init__(self, redis: Redis, keys: list[str], lease_seconds: float) -> None:
+        self.redis, self.keys, self.lease_seconds = redis, sorted(set(keys)), lease_seconds
+        self.token = _token()
+        self.held: list[str] = []
+
+    async def _try(self) -> bool:
+        ms = str(int(self.lease_seconds * 1000))
+        ok = await self.redis.eval(_LOCK_ALL, len(self.keys), *self.keys, self.token, ms)  # type: ignore[misc]
+        if ok:
+            self.held = list(self.keys)
+        return bool(ok)
+
+    async def acquire(self, wait_seconds: float) -> None:
+        deadline = time.monotonic() + wait_seconds
+        while not await self._try():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise LockTimeout(f"Locks {self.keys} still held after {wait_seconds:.1f}s")
+            await _wait_wake(self.redis, self.keys, min(FALLBACK_POLL, left))
+
+    async def _extend(self) -> bool:
+        if not self.held:
+            return True
+        ms = str(int(self.lease_seconds * 1000))
+        n = await self.redis.eval(_EXTEND_ALL, len(self.held), *self.held, self.token, ms)  # type: ignore[misc]
+        return bool(n)
+
+    async def release(self, keys: list[str] | None = None) -> None:
+        """Release `keys` (default: all still held); the rest stay held and renewed."""
+        drop = [k for k in self.held if keys is None or k in keys]
+        self.held = [k for k in self.held if k not in drop]
+        if drop:
+            with contextlib.suppress(Exception):  # Redis gone: the leases expire on their own
+                await self.redis.eval(_UNLOCK_ALL, len(drop), *drop, self.token)  # type: ignore[misc]
+
+    @contextlib.asynccontextmanager
+    async def hold(self, wait_seconds: float) -> AsyncIterator[Locks]:
+        await self.acquire(wait_seconds)
+        try:
+            async with _renewing(self._extend, self.lease_seconds, self.keys[0]):
+                yield self
+        finally:
+            await self.release()
+
+
+@contextlib.asynccontextmanager
+async def slot(cap: RedisSemaphore) -> AsyncIterator[str]:
+    """One slot of `cap`, taken as soon as one is free, given back with a wake-up."""
+    token = _token()
+    started = time.monotonic()
+    while not await cap.try_acquire(token):
+        waited = time.monotonic() - started
+        if cap.wait_timeout is not None and waited >= cap.wait_timeout:
+            raise LockTimeout(f"No free slot of {cap.key} after {waited:.1f}s", semaphore=cap.key)
+        await _wait_wake(cap.redis, [cap.key], max(cap.poll_seconds, 0.01) * 2.5)
+    try:
+        async with _renewing(lambda: cap.renew(token), cap.lease_seconds, cap.key):
+            yield token
+    finally:
+        with contextlib.suppress(Exception):  # Redis gone: the lease expires on its own
+            await cap.redis.eval(_SEM_RELEASE, 1, cap.key, token, str(cap.limit))  # type: ignore[misc]
