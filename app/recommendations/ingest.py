@@ -53,7 +53,7 @@ async def items_for(
 ) -> dict[str, ItemFacts | None]:
     """ItemCode = IP SKU (reference IP §2.4: ItemCode → VARIANT_ID and SKU). `fresh` skips the
     cache: re-validating a blocked order is asking whether SAP changed since."""
-    sap = clients.sap(runtime)
+    sap = clients.sap_reader(runtime)  # a validation read: it takes a slot of the global cap
     groups = runtime.settings.writeback.make_item_groups
     codes = sorted({item.sku for item in po.items if item.sku})
     return {code: await _item(sap, code, groups, fresh) for code in codes}
