@@ -41,9 +41,6 @@ async def inventory_planner(token: str, request: Request, session: SessionDep) -
         webhook_id=webhook_id,
         topic=request.headers.get("x-ip-topic"),
     )
-    # Committed here, not left to the session dependency: with FastAPI's default dependency scope
-    # its exit may run after the response is sent, and a 202 must mean "durably stored".
-    await session.commit()
     return DeliveryAccepted(
         delivery_id=accepted.delivery_id, po_ids=accepted.po_ids, duplicate=accepted.duplicate
     )

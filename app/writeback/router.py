@@ -28,7 +28,6 @@ async def create_adjustment(
     status, payload = await adjustments.create(
         session, request.app.state.settings, body, key=idempotency_key, actor=principal.actor
     )
-    await session.commit()  # the stored response must exist before anyone sees it
     return JSONResponse(payload, status_code=status)
 
 
