@@ -17,7 +17,7 @@ import logging
 import random
 import secrets
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from typing import Any, ClassVar
 
 from opentelemetry import trace
@@ -180,24 +180,6 @@ class RedisLock:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.release()
-
-
-@contextlib.asynccontextmanager
-async def acquire_many(redis: Redis, keys: Iterable[str], *, lease_seconds: float = 30.0,
-                       wait_timeout: float | None = 60.0) -> AsyncIterator[list[RedisLock]]:
-    """Hold a lock on every key. Keys are deduplicated and taken in sorted order, so two
-    documents sharing SKUs always contend on the same first key and can never deadlock."""
-    held: list[RedisLock] = []
-    try:
-        for key in sorted(set(keys)):
-            lock = RedisLock(redis, key, lease_seconds=lease_seconds, wait_timeout=wait_timeout)
-            await lock.acquire()
-            held.append(lock)
-        yield held
-    finally:
-        for lock in reversed(held):
-            with contextlib.suppress(Exception):  # an expired lease is simply gone
-                await lock.release()
 
 
 class RedisSemaphore:

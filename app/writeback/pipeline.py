@@ -29,12 +29,13 @@ from app.integrations.sap_b1.errors import (
     SapPeriodLocked,
 )
 from app.integrations.sap_b1.periods import PostingPeriods
+from app.kit import gate
 from app.kit.redact import redact
 from app.kit.time import utcnow
 from app.models.recommendation import Recommendation
 from app.models.writeback import SapDocument, SapWrite, WriteAttempt, WriteStatus
 from app.runtime import Runtime
-from app.writeback import blackout, clients, gate, payloads, periods, repository, service, sources
+from app.writeback import blackout, clients, payloads, periods, repository, service, sources
 
 log = logging.getLogger("b1bridge.writeback")
 ACTOR = "system:writeback"

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from redis.asyncio import Redis
 
-from app.kit.locker import LockTimeout, RedisLock, RedisSemaphore, acquire_many
+from app.kit.locker import LockTimeout, RedisLock, RedisSemaphore
 
 
 async def test_lock_excludes_a_second_holder(redis: Redis, rkey: str) -> None:
@@ -55,38 +55,6 @@ async def test_lock_gives_mutual_exclusion_to_concurrent_tasks(redis: Redis, rke
 
     await asyncio.gather(*(worker() for _ in range(20)))
     assert peak == 1
-
-
-async def test_acquire_many_takes_keys_in_sorted_order(redis: Redis, rkey: str) -> None:
-    keys = [f"{rkey}:sku:C", f"{rkey}:sku:A", f"{rkey}:sku:B", f"{rkey}:sku:A"]
-    async with acquire_many(redis, keys) as held:
-        assert [lock.key for lock in held] == sorted(set(keys))
-        for key in set(keys):
-            assert await redis.exists(key)
-    for key in set(keys):
-        assert not await redis.exists(key)
-
-
-async def test_acquire_many_with_overlapping_sku_sets_never_deadlocks(redis: Redis, rkey: str) -> None:
-    done = 0
-
-    async def document(skus: list[str]) -> None:
-        nonlocal done
-        async with acquire_many(redis, [f"{rkey}:{s}" for s in skus], wait_timeout=20):
-            await asyncio.sleep(0.002)
-            done += 1
-
-    docs = [["A", "B", "C"], ["C", "B", "A"], ["B", "A"], ["C", "A"]] * 5
-    await asyncio.wait_for(asyncio.gather(*(document(d) for d in docs)), timeout=30)
-    assert done == len(docs)
-
-
-async def test_acquire_many_releases_what_it_took_when_a_later_key_times_out(redis: Redis, rkey: str) -> None:
-    async with RedisLock(redis, f"{rkey}:B"):
-        with pytest.raises(LockTimeout):
-            async with acquire_many(redis, [f"{rkey}:B", f"{rkey}:A"], wait_timeout=0.1):
-                pass
-        assert not await redis.exists(f"{rkey}:A")
 
 
 async def test_semaphore_cap_is_never_exceeded_under_50_tasks(redis: Redis, rkey: str) -> None:

@@ -1,4 +1,4 @@
-"""Prompt waits for the pipeline's Redis coordination: its per-SKU locks and its SAP cap slot.
+"""Prompt waits on Redis locks and semaphore slots: all-or-none multi-key locks, woken on release.
 
 `app.kit.locker` waits by polling (20 ms + backoff for a slot, 5-100 ms for the locks). At 50 ms
 per SAP write that sleep is as long as the work it waits for: a slot stayed idle for half a
@@ -25,7 +25,7 @@ from redis.asyncio import Redis
 
 from app.kit.locker import LockTimeout, RedisSemaphore
 
-log = logging.getLogger("b1bridge.writeback")
+log = logging.getLogger("b1bridge.kit.gate")
 WAKE = ":wake"
 FALLBACK_POLL = 0.05  # seconds a waiter blocks before re-trying without a wake-up
 
@@ -89,10 +89,10 @@ async def _renewing(
             await asyncio.sleep(lease_seconds / 3)
             try:
                 if not await renew():
-                    log.warning("writeback.lease_lost", extra={"lease": what})
+                    log.warning("gate.lease_lost", extra={"lease": what})
                     return
             except Exception:  # a Redis blip: keep trying until the lease really runs out
-                log.warning("writeback.renew_failed", extra={"lease": what}, exc_info=True)
+                log.warning("gate.renew_failed", extra={"lease": what}, exc_info=True)
 
     task = asyncio.create_task(loop())
     try:

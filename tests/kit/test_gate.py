@@ -1,0 +1,68 @@
+"""All-or-none multi-key locks and promptly woken slots, against real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from redis.asyncio import Redis
+
+from app.kit import gate
+from app.kit.locker import LockTimeout, RedisLock, RedisSemaphore
+
+
+async def test_locks_hold_every_key_and_release_them(redis: Redis, rkey: str) -> None:
+    keys = [f"{rkey}:sku:C", f"{rkey}:sku:A", f"{rkey}:sku:B", f"{rkey}:sku:A"]
+    locks = gate.Locks(redis, keys, lease_seconds=30)
+    async with locks.hold(wait_seconds=5):
+        assert locks.held == sorted(set(keys))
+        assert all([await redis.exists(k) for k in set(keys)])
+    assert not any([await redis.exists(k) for k in set(keys)])
+
+
+async def test_overlapping_sku_sets_never_deadlock(redis: Redis, rkey: str) -> None:
+    done = 0
+
+    async def document(skus: list[str]) -> None:
+        nonlocal done
+        async with gate.Locks(redis, [f"{rkey}:{s}" for s in skus], lease_seconds=30).hold(wait_seconds=20):
+            await asyncio.sleep(0.002)
+            done += 1
+
+    docs = [["A", "B", "C"], ["C", "B", "A"], ["B", "A"], ["C", "A"]] * 5
+    await asyncio.wait_for(asyncio.gather(*(document(d) for d in docs)), timeout=30)
+    assert done == len(docs)
+
+
+async def test_a_document_that_cannot_have_every_key_holds_none(redis: Redis, rkey: str) -> None:
+    async with RedisLock(redis, f"{rkey}:B"):
+        with pytest.raises(LockTimeout):
+            await gate.Locks(redis, [f"{rkey}:B", f"{rkey}:A"], lease_seconds=30).acquire(wait_seconds=0.1)
+        assert not await redis.exists(f"{rkey}:A")
+
+
+async def test_a_released_key_wakes_the_waiter_and_the_rest_stay_held(redis: Redis, rkey: str) -> None:
+    first = gate.Locks(redis, [f"{rkey}:A", f"{rkey}:B"], lease_seconds=30)
+    await first.acquire(wait_seconds=1)
+    waiter = asyncio.create_task(gate.Locks(redis, [f"{rkey}:A"], lease_seconds=30).acquire(wait_seconds=5))
+    await asyncio.sleep(0.05)
+    await first.release([f"{rkey}:A"])
+    await asyncio.wait_for(waiter, timeout=2)
+    assert first.held == [f"{rkey}:B"] and await redis.exists(f"{rkey}:B")
+    await first.release()
+
+
+async def test_slots_never_exceed_the_cap(redis: Redis, rkey: str) -> None:
+    cap = RedisSemaphore(redis, rkey, limit=3, poll_seconds=0.005)
+    inside = peak = 0
+
+    async def worker() -> None:
+        nonlocal inside, peak
+        async with gate.slot(cap):
+            inside += 1
+            peak = max(peak, inside)
+            await asyncio.sleep(0.005)
+            inside -= 1
+
+    await asyncio.gather(*(worker() for _ in range(30)))
+    assert peak <= 3
