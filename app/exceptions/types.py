@@ -85,10 +85,6 @@ SPECS: dict[ExceptionType, ExceptionSpec] = {
         Ow.integration, S.error, "Feed delivery failed",
         "Feed {feed} could not be delivered",
         "Check IP's SFTP credentials and reachability; delivery is retried automatically."),
-    T.FEED_INVALID: ExceptionSpec(
-        Ow.integration, S.error, "Feed file invalid",
-        "Feed {feed} failed validation and was not uploaded",
-        "See the evidence for the failing rows; IP would have skipped the file silently."),
     T.IP_BAD_PAYLOAD: ExceptionSpec(
         Ow.integration, S.warning, "Unreadable Inventory Planner data",
         "Inventory Planner sent data b1bridge cannot read",
@@ -113,10 +109,6 @@ SPECS: dict[ExceptionType, ExceptionSpec] = {
         Ow.operations, S.warning, "Read-only IP purchase order",
         "IP purchase order {ip_po_id} is read-only: SAP receipts were not written to it",
         "Make the order editable in Inventory Planner; the next receipts run sends the totals."),
-    T.VALUATION_MISMATCH: ExceptionSpec(
-        Ow.finance, S.warning, "Valuation mismatch",
-        "Valuation of {sku} differs from the expected cost",
-        "Review the item cost in SAP."),
 }
 
 
