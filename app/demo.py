@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import shutil
 import uuid
 from dataclasses import dataclass
 from datetime import date
@@ -61,7 +62,12 @@ class Demo:
 
 def run(*, data_dir: Path, ports: Ports, items: int, duration: float = 0) -> None:
     data_dir = data_dir.resolve()
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # The emulators keep their state in memory, so each demo starts from a clean data dir: what an
+    # earlier run's database says was sent to IP is not in this run's Inventory Planner.
+    if data_dir.exists():
+        console.print(f"starting from a clean demo state: removing {data_dir}")
+        shutil.rmtree(data_dir)
+    data_dir.mkdir(parents=True)
     try:
         asyncio.run(_main(data_dir, ports, items, duration))
     except KeyboardInterrupt:

@@ -11,6 +11,9 @@ from tests.support.server import free_port
 
 
 def test_demo_runs_syncs_posts_and_raises_the_seeded_exceptions(tmp_path: Path) -> None:
+    # A leftover from an earlier run: the demo must start clean, since its emulators start empty.
+    (tmp_path / "demo").mkdir()
+    (tmp_path / "demo" / "b1bridge.db").write_text("not a database from this run")
     ports = [str(free_port()) for _ in range(4)]
     command = [
         sys.executable,
@@ -36,6 +39,7 @@ def test_demo_runs_syncs_posts_and_raises_the_seeded_exceptions(tmp_path: Path) 
     )
     output = done.stdout
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "starting from a clean demo state" in output
     assert "first full sync: succeeded" in output
     assert re.search(r"Admin API key\s+b1b_", output)
     assert "409" in output  # the many-to-one mapping attempt was refused
