@@ -14,9 +14,7 @@ from app.integrations.clients import ip, sap_cap, sap_reader, sap_writer
 from app.kit import redis as redis_kit
 from app.runtime import Runtime
 
-__all__ = ["ip", "sap", "sap_cap", "sap_reader", "sap_writer", "sku_lock_key"]
-
-sap = sap_writer  # the name the recommendations ingest and the tests use for the pipeline's client
+__all__ = ["ip", "sap_cap", "sap_reader", "sap_writer", "sku_lock_key"]
 
 
 def sku_lock_key(runtime: Runtime, sku: str) -> str:

@@ -191,7 +191,7 @@ async def _write_to_sap(runtime: Runtime, claim: Claim) -> Confirmed:
     back. No database transaction is open meanwhile, and no slot is held for our database work."""
     write, document = claim.write, claim.document
     assert claim.day is not None and claim.operation is not None
-    sap, cap = clients.sap(runtime), clients.sap_cap(runtime)
+    sap, cap = clients.sap_writer(runtime), clients.sap_cap(runtime)
     body = build_payload(runtime, write, claim.day, claim.note)
     if claim.attempt_id is None:
         async with gate.slot(cap):
@@ -484,7 +484,7 @@ async def _failed(runtime: Runtime, write_id: str, exc: Exception) -> str:
     if isinstance(exc, Hold):
         return await _hold(runtime, write_id, exc)
     if isinstance(exc, SapPeriodLocked):
-        periods.invalidate(clients.sap(runtime))  # our cache said open: it was wrong
+        periods.invalidate(clients.sap_writer(runtime))  # our cache said open: it was wrong
         if runtime.settings.writeback.locked_period_policy == "post_in_open_period":
             return await _retry_later(runtime, write_id, exc)
         return await _hold(runtime, write_id, None)

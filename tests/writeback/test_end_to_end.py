@@ -65,7 +65,7 @@ async def test_a_post_whose_response_is_lost_is_adopted_not_reposted(
         await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
         (a,) = s.buyable_items(1)
         # Periods are read through POST actions, which the fault would hit too: load them first.
-        await periods.periods(clients.sap(s.runtime), max_age=3600)
+        await periods.periods(clients.sap_writer(s.runtime), max_age=3600)
         s.set_sap_faults(commit_then_drop_rate=1.0)  # SAP commits, the worker never hears back
         po_id = create_po(s, skus=[(a, 4)])
         assert _deliver(s, po_id).status_code == 202
@@ -90,7 +90,7 @@ async def test_a_worker_that_died_mid_post_leads_to_a_lookup(
         _deliver(s, po_id)
         await relay_and_ingest(s)
         (write,) = await _writes(s)
-        sap = clients.sap(s.runtime)
+        sap = clients.sap_writer(s.runtime)
         original = sap.create
 
         async def create_then_die(entity: str, body: dict[str, object]) -> object:

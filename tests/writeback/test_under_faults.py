@@ -36,7 +36,7 @@ async def test_two_hundred_recommendations_under_faults_post_exactly_once(
         await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01", "c123_csv.02": "02"})
         skus = s.buyable_items(40)
         assert len(skus) == 40
-        await periods.periods(clients.sap(s.runtime), max_age=3600)  # warm, then turn faults on
+        await periods.periods(clients.sap_writer(s.runtime), max_age=3600)  # warm, then turn faults on
         httpx.post(s.sap_url + "/_emulator/faults", json=FAULTS.model_dump()).raise_for_status()
         rng = random.Random(3)
         started = time.monotonic()
