@@ -28,11 +28,17 @@ class _Server(uvicorn.Server):
 
 @contextmanager
 def serve(app: Any, port: int | None = None, **config: Any) -> Iterator[str]:
-    """Serve `app` on 127.0.0.1 and yield its base URL (`http://127.0.0.1:PORT`)."""
-    port = port or free_port()
+    """Serve `app` on 127.0.0.1 and yield its base URL (`http://127.0.0.1:PORT`).
+
+    The listening socket is bound here and handed to uvicorn, so no other test or emulator can take
+    the port between choosing it and binding it (free_port() then bind raced under load in CI)."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port or 0))
+    port = int(sock.getsockname()[1])
     server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                     lifespan="on", **config))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 15
     while not server.started:
@@ -44,3 +50,4 @@ def serve(app: Any, port: int | None = None, **config: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+        sock.close()
