@@ -155,6 +155,9 @@ class Settings(BaseSettings):
     service_name: str = Field(default="b1bridge", alias="OTEL_SERVICE_NAME")
     # The outbox relay runs inside the API process too, so a lone API still enqueues its jobs.
     relay_in_api: bool = Field(default=True, alias="B1BRIDGE_RELAY_IN_API")
+    # How often an idle worker looks for due jobs (arq's poll_delay, 0.5 s by default there): a job
+    # queued meanwhile waits up to this long, and a worker with free slots too.
+    worker_poll_seconds: float = Field(default=0.05, gt=0, le=5, alias="B1BRIDGE_WORKER_POLL_SECONDS")
     # New or reopened error/critical exceptions are POSTed here (a team chat webhook); unset = logged.
     escalation_webhook_url: str | None = Field(default=None, alias="B1BRIDGE_ESCALATION_WEBHOOK_URL")
 

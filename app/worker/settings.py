@@ -87,6 +87,7 @@ def worker_settings(settings: Settings | None = None, **overrides: Any) -> dict[
         "on_shutdown": shutdown,
         "ctx": {"settings": settings},
         "max_jobs": 20,
+        "poll_delay": settings.worker_poll_seconds,
         "job_timeout": 600,
         "keep_result": 3600,
         "max_tries": 25,
