@@ -10,9 +10,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.models.audit import AuditEntry
 
 
-async def add(session: AsyncSession, entry: AuditEntry) -> AuditEntry:
+async def add(session: AsyncSession, entry: AuditEntry, *, flush: bool = True) -> AuditEntry:
     session.add(entry)
-    await session.flush()
+    if flush:
+        await session.flush()
     return entry
 
 

@@ -22,7 +22,9 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str | None = None,
+    flush: bool = True,
 ) -> AuditEntry:
+    """`flush=False` leaves the INSERT to the next flush: a batch writes its entries together."""
     entry = AuditEntry(
         actor=actor,
         action=action,
@@ -33,5 +35,5 @@ async def record(
         note=note,
         request_id=current_request_id(),
     )
-    return await repository.add(session, entry)
+    return await repository.add(session, entry, flush=flush)
 

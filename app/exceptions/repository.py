@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -34,6 +34,13 @@ async def by_id(session: AsyncSession, exception_id: str) -> BusinessException |
 async def by_dedupe_key(session: AsyncSession, key: str) -> BusinessException | None:
     statement = select(BusinessException).where(BusinessException.dedupe_key == key)
     return (await session.exec(statement)).first()
+
+
+async def active_by_dedupe_keys(session: AsyncSession, keys: Iterable[str]) -> list[BusinessException]:
+    statement = select(BusinessException).where(
+        col(BusinessException.dedupe_key).in_(set(keys)), col(BusinessException.status).in_(ACTIVE)
+    )
+    return list((await session.exec(statement)).all())
 
 
 async def insert(session: AsyncSession, row: BusinessException) -> bool:

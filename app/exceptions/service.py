@@ -171,11 +171,20 @@ async def _escalate(session: AsyncSession, row: BusinessException, *, suffix: st
 
 async def clear(session: AsyncSession, type: ExceptionType | str, subject: Mapping[str, Any]) -> bool:
     """Auto-resolve: the condition no longer holds. True when an open/acknowledged row was resolved."""
-    row = await repository.by_dedupe_key(session, dedupe_key(type, subject))
-    if row is None or row.status not in ACTIVE:
-        return False
-    await _auto_resolve(session, row)
-    return True
+    return bool(await clear_many(session, [(type, subject)]))
+
+
+async def clear_many(
+    session: AsyncSession, conditions: Iterable[tuple[ExceptionType | str, Mapping[str, Any]]]
+) -> int:
+    """`clear` for many (type, subject) conditions in one query; how many rows were resolved."""
+    keys = [dedupe_key(type_, subject) for type_, subject in conditions]
+    if not keys:
+        return 0
+    rows = await repository.active_by_dedupe_keys(session, keys)
+    for row in rows:
+        await _auto_resolve(session, row)
+    return len(rows)
 
 
 async def clear_missing(

@@ -17,6 +17,11 @@ async def get_write(session: AsyncSession, write_id: str) -> SapWrite | None:
     return await session.get(SapWrite, write_id, populate_existing=True)
 
 
+async def get_writes(session: AsyncSession, write_ids: Iterable[str]) -> dict[str, SapWrite]:
+    result = await session.exec(select(SapWrite).where(col(SapWrite.id).in_(set(write_ids))))
+    return {write.id: write for write in result.all()}
+
+
 async def add(session: AsyncSession, row: object) -> None:
     session.add(row)
     await session.flush()
@@ -39,11 +44,24 @@ async def writes_for_ext_ref(
     return list(result.all())
 
 
-async def document_for_ext_ref(session: AsyncSession, entity: str, ext_ref: str) -> SapDocument | None:
+async def documents_for_ext_refs(
+    session: AsyncSession, ext_refs: Iterable[str]
+) -> dict[tuple[str, str], SapDocument]:
+    """By (entity, ext_ref): one query for a batch of writes."""
+    result = await session.exec(select(SapDocument).where(col(SapDocument.ext_ref).in_(set(ext_refs))))
+    return {(doc.entity, doc.ext_ref): doc for doc in result.all()}
+
+
+async def statuses_for_sources(
+    session: AsyncSession, source_ids: Iterable[str]
+) -> dict[str, list[WriteStatus]]:
     result = await session.exec(
-        select(SapDocument).where(SapDocument.entity == entity, SapDocument.ext_ref == ext_ref)
+        select(SapWrite.source_id, SapWrite.status).where(col(SapWrite.source_id).in_(set(source_ids)))
     )
-    return result.first()
+    found: dict[str, list[WriteStatus]] = {}
+    for source_id, status in result.all():
+        found.setdefault(source_id, []).append(WriteStatus(status))
+    return found
 
 
 async def documents_for_source(session: AsyncSession, source_id: str) -> list[SapDocument]:
@@ -51,14 +69,15 @@ async def documents_for_source(session: AsyncSession, source_id: str) -> list[Sa
     return list(result.all())
 
 
-async def unresolved_attempt(session: AsyncSession, ext_ref: str) -> bool:
-    """A SAP call that started and never recorded an outcome: its document may exist."""
+async def unresolved_ext_refs(session: AsyncSession, ext_refs: Iterable[str]) -> set[str]:
+    """The external references with a SAP call that started and never recorded an outcome: their
+    documents may exist."""
     result = await session.exec(
-        select(WriteAttempt.id)
-        .where(WriteAttempt.ext_ref == ext_ref, col(WriteAttempt.outcome).is_(None))
-        .limit(1)
+        select(WriteAttempt.ext_ref)
+        .where(col(WriteAttempt.ext_ref).in_(set(ext_refs)), col(WriteAttempt.outcome).is_(None))
+        .distinct()
     )
-    return result.first() is not None
+    return set(result.all())
 
 
 async def attempts_for(session: AsyncSession, write_ids: list[str]) -> list[WriteAttempt]:
@@ -92,11 +111,11 @@ async def insert_adjustment(session: AsyncSession, row: StockAdjustment) -> bool
     return True
 
 
-async def close_open_attempts(session: AsyncSession, write_id: str, outcome: str) -> None:
-    """Every attempt of the write still without an outcome (this one, and any an earlier run left
+async def close_open_attempts(session: AsyncSession, write_ids: Iterable[str], outcome: str) -> None:
+    """Every attempt of the writes still without an outcome (this one, and any an earlier run left
     open) gets `outcome`: one UPDATE instead of loading each row."""
     await session.exec(
         update(WriteAttempt)  # type: ignore[call-overload]
-        .where(col(WriteAttempt.write_id) == write_id, col(WriteAttempt.outcome).is_(None))
+        .where(col(WriteAttempt.write_id).in_(set(write_ids)), col(WriteAttempt.outcome).is_(None))
         .values(outcome=outcome, finished_at=utcnow())
     )

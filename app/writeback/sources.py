@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.kit.time import utcnow
@@ -27,30 +30,30 @@ def aggregate(statuses: list[WriteStatus]) -> WriteStatus | None:
 
 
 async def refresh(session: AsyncSession, source_type: str, source_id: str) -> None:
-    writes = await repository.writes_for_source(session, source_id)
-    status = aggregate([WriteStatus(w.status) for w in writes])
-    if status is None:
+    await refresh_many(session, [(source_type, source_id)])
+
+
+async def refresh_many(session: AsyncSession, sources: Iterable[tuple[str, str]]) -> None:
+    """(source_type, source_id) pairs: each source takes the status its writes add up to."""
+    types = {source_id: source_type for source_type, source_id in sources}
+    if not types:
         return
-    if source_type == "recommendation":
-        await _recommendation(session, source_id, status)
-    else:
-        await _adjustment(session, source_id, status)
-
-
-async def _recommendation(session: AsyncSession, source_id: str, status: WriteStatus) -> None:
-    rec = await session.get(Recommendation, source_id)
-    if rec is None or rec.status in FINAL_RECOMMENDATION:
-        return
-    rec.status = (
-        RecommendationStatus.failed if status is WriteStatus.rejected else RecommendationStatus(status)
-    )
-    rec.updated_at = utcnow()
-
-
-async def _adjustment(session: AsyncSession, source_id: str, status: WriteStatus) -> None:
-    adjustment = await session.get(StockAdjustment, source_id)
-    if adjustment is None:
-        return
-    failed = status in (WriteStatus.failed, WriteStatus.rejected)
-    adjustment.status = AdjustmentStatus.failed if failed else AdjustmentStatus(status)
-    adjustment.updated_at = utcnow()
+    statuses = await repository.statuses_for_sources(session, types)
+    wanted = {sid: status for sid in types if (status := aggregate(statuses.get(sid, []))) is not None}
+    now = utcnow()
+    recommendations = [sid for sid in wanted if types[sid] == "recommendation"]
+    if recommendations:
+        query = select(Recommendation).where(col(Recommendation.id).in_(recommendations))
+        for rec in (await session.exec(query)).all():
+            if rec.status not in FINAL_RECOMMENDATION:
+                status = wanted[rec.id]
+                failed = status is WriteStatus.rejected
+                rec.status = RecommendationStatus.failed if failed else RecommendationStatus(status)
+                rec.updated_at = now
+    adjustments = [sid for sid in wanted if types[sid] != "recommendation"]
+    if adjustments:
+        query_ = select(StockAdjustment).where(col(StockAdjustment.id).in_(adjustments))
+        for adjustment in (await session.exec(query_)).all():
+            failed = wanted[adjustment.id] in (WriteStatus.failed, WriteStatus.rejected)
+            adjustment.status = AdjustmentStatus.failed if failed else AdjustmentStatus(wanted[adjustment.id])
+            adjustment.updated_at = now
