@@ -2,19 +2,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, insert, or_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.models.audit import AuditEntry
 
 
-async def add(session: AsyncSession, entry: AuditEntry, *, flush: bool = True) -> AuditEntry:
+async def add(session: AsyncSession, entry: AuditEntry) -> AuditEntry:
     session.add(entry)
-    if flush:
-        await session.flush()
+    await session.flush()
     return entry
+
+
+async def insert_many(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        await session.execute(insert(AuditEntry), rows)
 
 
 async def page(session: AsyncSession, *, entity_type: str | None, entity_id: str | None,

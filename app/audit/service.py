@@ -9,7 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.audit import repository
 from app.kit.context import current_request_id
 from app.kit.redact import redact
+from app.kit.time import utcnow
 from app.models.audit import AuditEntry
+from app.models.base import new_id
 
 
 async def record(
@@ -22,9 +24,7 @@ async def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str | None = None,
-    flush: bool = True,
 ) -> AuditEntry:
-    """`flush=False` leaves the INSERT to the next flush: a batch writes its entries together."""
     entry = AuditEntry(
         actor=actor,
         action=action,
@@ -35,5 +35,35 @@ async def record(
         note=note,
         request_id=current_request_id(),
     )
-    return await repository.add(session, entry, flush=flush)
+    return await repository.add(session, entry)
 
+
+
+def entry_values(
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    request_id: str | None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The columns of one entry, for `record_many` (a batch of the write-back pipeline)."""
+    return {
+        "id": new_id(),
+        "at": utcnow(),
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "before": None,
+        "after": redact(after) if after is not None else None,
+        "request_id": request_id,
+        "note": note,
+    }
+
+
+async def record_many(session: AsyncSession, entries: list[dict[str, Any]]) -> None:
+    """One INSERT for many entries built by `entry_values`."""
+    await repository.insert_many(session, entries)

@@ -40,7 +40,7 @@ from app.kit.context import current_request_id
 from app.kit.groupcommit import GroupCommit
 from app.kit.redact import redact
 from app.kit.time import utcnow
-from app.models.audit import AuditEntry
+from app.models.base import new_id
 from app.models.recommendation import Recommendation
 from app.models.writeback import SapDocument, SapWrite, WriteAttempt, WriteStatus
 from app.runtime import Runtime
@@ -202,6 +202,7 @@ async def _claim_many(
         documents = await repository.documents_for_ext_refs(session, refs)
         unresolved = await repository.unresolved_ext_refs(session, refs)
         claims: list[Claim | Hold | None] = []
+        attempts: list[dict[str, Any]] = []
         for write_id, loaded, request_id in items:
             write = writes.get(write_id)
             if write is None or write.status not in RUNNABLE:
@@ -209,18 +210,21 @@ async def _claim_many(
                 continue
             claim = Claim(write, documents.get((write.entity, write.ext_ref)), request_id=request_id)
             try:
-                _plan(runtime, session, claim, loaded, write.ext_ref in unresolved)
+                _plan(runtime, claim, loaded, write.ext_ref in unresolved, attempts)
             except Hold as hold:
                 claims.append(hold)
                 continue
             write.status, write.updated_at = WriteStatus.posting, utcnow()
             claims.append(claim)
+        await repository.insert_rows(session, WriteAttempt, attempts)
         claimed = [c.write for c in claims if isinstance(c, Claim)]
         await sources.refresh_many(session, [(w.source_type, w.source_id) for w in claimed])
     return claims
 
 
-def _plan(runtime: Runtime, session: Any, claim: Claim, loaded: PostingPeriods, unresolved: bool) -> None:
+def _plan(
+    runtime: Runtime, claim: Claim, loaded: PostingPeriods, unresolved: bool, attempts: list[dict[str, Any]]
+) -> None:
     """Date the document (Hold when its period is closed under `review`) and open its attempt."""
     write = claim.write
     if write.doc_entry is not None:
@@ -228,9 +232,10 @@ def _plan(runtime: Runtime, session: Any, claim: Claim, loaded: PostingPeriods, 
     claim.day, claim.note = _date_on(runtime, write, periods.evaluate(loaded, _doc_day(write)))
     claim.operation = "update" if claim.document is not None else "create"
     if claim.document is not None or not unresolved:
-        attempt = WriteAttempt(write_id=write.id, ext_ref=write.ext_ref, operation=claim.operation)
-        session.add(attempt)
-        claim.attempt_id = attempt.id
+        claim.attempt_id = new_id()
+        attempts.append({"id": claim.attempt_id, "write_id": write.id, "ext_ref": write.ext_ref,
+                         "operation": claim.operation, "outcome": None, "error": None,
+                         "started_at": utcnow(), "finished_at": None})
 
 
 async def _add_attempt(session: Any, write: SapWrite, operation: str) -> str:
@@ -396,26 +401,38 @@ async def _record(runtime: Runtime, claim: Claim, confirmed: Confirmed, *, finis
 
 
 async def _record_many(runtime: Runtime, items: list[tuple[Claim, Confirmed, bool]]) -> list[None]:
+    """Column values, not ORM objects, for the batch: the claim's copy of each write is current
+    (its document's key has been held since the claim, and nothing else changes a posting write)."""
+    now = utcnow()
+    writes: list[dict[str, Any]] = []
+    new_documents: list[dict[str, Any]] = []
+    documents: list[dict[str, Any]] = []
+    entries: list[dict[str, Any]] = []
+    finished: list[SapWrite] = []
     async with session_scope(runtime.sessionmaker) as session:
-        writes = await repository.get_writes(session, [claim.write.id for claim, _, _ in items])
-        documents = await repository.documents_for_ext_refs(session, [c.write.ext_ref for c, _, _ in items])
-        finished = []
+        known = await repository.documents_for_ext_refs(session, [c.write.ext_ref for c, _, _ in items])
         for claim, confirmed, finish in items:
-            write, row = writes[claim.write.id], confirmed.row
+            write, row = claim.write, confirmed.row
             assert claim.day is not None
-            _, num_field = key_fields(write.entity)
-            write.doc_entry, write.doc_num = confirmed.key, _int(row.get(num_field))
+            write.doc_entry, write.doc_num = confirmed.key, _int(row.get(key_fields(write.entity)[1]))
             write.operation, write.posted_date = confirmed.operation, claim.day
-            lines = row.get("DocumentLines") or [
-                {"ItemCode": row.get("ItemNo"), "WarehouseCode": row.get("Warehouse")}
-            ]
-            _record_document(session, write, lines, documents.get((write.entity, write.ext_ref)))
-            entry = await _audit_post(session, write, claim.note)
-            entry.request_id = claim.request_id
+            values: dict[str, Any] = {
+                "id": write.id, "doc_entry": write.doc_entry, "doc_num": write.doc_num,
+                "operation": write.operation, "posted_date": write.posted_date, "updated_at": now,
+            }
             if finish:
-                finished.append((write, None))
-        await repository.close_open_attempts(session, writes.keys(), "ok")
-        await _mark_posted(session, finished)
+                values.update(status=WriteStatus.posted, posted_at=now, last_error=None)
+                finished.append(write)
+            writes.append(values)
+            document = _document_values(write, row, known.get((write.entity, write.ext_ref)), now)
+            (new_documents if "created_at" in document else documents).append(document)
+            entries.append(_audit_entry(write, claim.note, claim.request_id))
+        await repository.update_rows(session, SapWrite, writes)
+        await repository.insert_rows(session, SapDocument, new_documents)
+        await repository.update_rows(session, SapDocument, documents)
+        await repository.close_open_attempts(session, [w["id"] for w in writes], "ok")
+        await audit.record_many(session, entries)
+        await _posted_effects(session, finished)
     return [None] * len(items)
 
 
@@ -423,9 +440,13 @@ def _int(value: Any) -> int | None:
     return int(value) if value is not None else None
 
 
-def _record_document(
-    session: Any, write: SapWrite, lines: list[dict[str, Any]], document: SapDocument | None
-) -> None:
+def _document_values(
+    write: SapWrite, row: dict[str, Any], known: SapDocument | None, now: datetime
+) -> dict[str, Any]:
+    """The sap_documents row as SAP confirmed the document: a new row, or the update of ours."""
+    lines = row.get("DocumentLines") or [
+        {"ItemCode": row.get("ItemNo"), "WarehouseCode": row.get("Warehouse")}  # ProductionOrders
+    ]
     summary = [
         {
             "LineNum": ln.get("LineNum"),
@@ -435,29 +456,28 @@ def _record_document(
         }
         for ln in lines
     ]
-    if document is None:
-        assert write.doc_entry is not None
-        document = SapDocument(
-            entity=write.entity,
-            doc_entry=write.doc_entry,
-            doc_num=write.doc_num,
-            ext_ref=write.ext_ref,
-            source_type=write.source_type,
-            source_id=write.source_id,
-            write_id=write.id,
-        )
-        session.add(document)
-    document.lines, document.write_id, document.updated_at = summary, write.id, utcnow()
-    document.source_id = write.source_id
+    values = {"lines": summary, "write_id": write.id, "source_id": write.source_id, "updated_at": now}
+    if known is not None:
+        return {"id": known.id, **values}
+    return {
+        "id": new_id(),
+        "entity": write.entity,
+        "doc_entry": write.doc_entry,
+        "doc_num": write.doc_num,
+        "ext_ref": write.ext_ref,
+        "source_type": write.source_type,
+        "created_at": now,
+        **values,
+    }
 
 
-async def _audit_post(session: Any, write: SapWrite, note: str | None) -> AuditEntry:
-    return await audit.record(
-        session,
+def _audit_entry(write: SapWrite, note: str | None, request_id: str | None) -> dict[str, Any]:
+    return audit.entry_values(
         actor=ACTOR,
         action=f"sap.document_{write.operation}",
         entity_type=write.source_type,
         entity_id=write.source_id,
+        request_id=request_id,
         after={
             "entity": write.entity,
             "doc_entry": write.doc_entry,
@@ -470,7 +490,6 @@ async def _audit_post(session: Any, write: SapWrite, note: str | None) -> AuditE
             "request_id": write.header.get("request_id"),
         },
         note=note,
-        flush=False,
     )
 
 
@@ -487,22 +506,23 @@ async def _finish(runtime: Runtime, write_id: str) -> str:
 
 
 async def _posted_many(runtime: Runtime, items: list[tuple[str, dict[str, Any] | None]]) -> list[None]:
+    now = utcnow()
+    rows = [{"id": write_id, "status": WriteStatus.posted, "posted_at": now, "updated_at": now,
+             "last_error": warning} for write_id, warning in items]
     async with session_scope(runtime.sessionmaker) as session:
+        await repository.update_rows(session, SapWrite, rows)
         writes = await repository.get_writes(session, [write_id for write_id, _ in items])
-        await _mark_posted(session, [(writes[write_id], warning) for write_id, warning in items])
+        await _posted_effects(session, list(writes.values()))
     return [None] * len(items)
 
 
-async def _mark_posted(session: Any, posted: Sequence[tuple[SapWrite, dict[str, Any] | None]]) -> None:
+async def _posted_effects(session: Any, posted: Sequence[SapWrite]) -> None:
+    """What "posted" settles: the document's failure exceptions, and its source's status."""
     if not posted:
         return
-    now = utcnow()
-    for write, warning in posted:
-        write.status, write.posted_at, write.updated_at = WriteStatus.posted, now, now
-        write.last_error = warning
     cleared = ("POST_FAILED", "SAP_BUSY", "LOCKED_PERIOD")
-    await exceptions.clear_many(session, [(k, {"document": w.ext_ref}) for w, _ in posted for k in cleared])
-    await sources.refresh_many(session, [(w.source_type, w.source_id) for w, _ in posted])
+    await exceptions.clear_many(session, [(k, {"document": w.ext_ref}) for w in posted for k in cleared])
+    await sources.refresh_many(session, [(w.source_type, w.source_id) for w in posted])
 
 
 def _needs_ip(write: SapWrite) -> bool:
