@@ -111,7 +111,7 @@ def _upsert_sql(
         if name not in columns:  # SQLAlchemy adds the columns with defaults: ours are scalars
             if column.default is None or not column.default.is_scalar:
                 raise ValueError(f"{table.name}.{name} has no scalar default")
-            default = column.default.arg
+            default = column.default.arg  # type: ignore[attr-defined]
         binds.append((name, column.type._cached_bind_processor(dialect), default))
     return compiled.string, binds
 
