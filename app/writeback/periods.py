@@ -4,7 +4,9 @@ with a shorter maximum age, and drops the cache whenever SAP answers -4013 anywa
 
 from __future__ import annotations
 
+import asyncio
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,6 +14,8 @@ from app.integrations.sap_b1.client import SapB1Client
 from app.integrations.sap_b1.periods import PostingPeriods, load_periods
 
 _cache: dict[str, tuple[float, PostingPeriods]] = {}
+# Per client (a client lives in one process and one event loop; a lock must not outlive its loop).
+_loading: weakref.WeakKeyDictionary[SapB1Client, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True)
@@ -23,12 +27,21 @@ class PeriodCheck:
 
 
 async def periods(client: SapB1Client, max_age: float) -> PostingPeriods:
-    cached = _cache.get(client.root)
-    if cached is not None and time.monotonic() - cached[0] <= max_age:
-        return cached[1]
-    loaded = await load_periods(client)
-    _cache[client.root] = (time.monotonic(), loaded)
-    return loaded
+    """Cached; one load at a time per Service Layer, so the jobs that found the cache stale
+    together share one load instead of each asking SAP."""
+    if (fresh := _fresh(client.root, max_age)) is not None:
+        return fresh
+    async with _loading.setdefault(client, asyncio.Lock()):
+        if (fresh := _fresh(client.root, max_age)) is not None:
+            return fresh
+        loaded = await load_periods(client)
+        _cache[client.root] = (time.monotonic(), loaded)
+        return loaded
+
+
+def _fresh(root: str, max_age: float) -> PostingPeriods | None:
+    cached = _cache.get(root)
+    return cached[1] if cached is not None and time.monotonic() - cached[0] <= max_age else None
 
 
 def invalidate(client: SapB1Client) -> None:
