@@ -71,9 +71,11 @@ def worker(burst: bool = typer.Option(False, help="Run the queued jobs, then exi
     """Run an arq worker: queued jobs, schedules and the outbox relay."""
     from arq.worker import Worker
 
+    from app.kit import loop
     from app.worker.settings import worker_settings
 
     _check_config()
+    loop.install()  # before the Worker: it takes its event loop when it is built
     Worker(**worker_settings(get_settings(), burst=burst)).run()
 
 
