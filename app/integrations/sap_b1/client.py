@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
-from http.cookiejar import CookieJar, DefaultCookiePolicy
+from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import quote as urlquote
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -88,11 +88,15 @@ class Created:
     location: str | None
 
 
-class _RefuseAll(DefaultCookiePolicy):
-    """httpx's jar would store (or drop) the session cookie behind our back; we own the header."""
+class _NoJar(CookieJar):
+    """httpx's jar would store (or drop) the session cookie behind our back; we own the header
+    (SapSessionAuth). Storing nothing also spares a cookie-policy pass on every request."""
 
-    def set_ok(self, cookie: Any, request: Any) -> bool:
-        return False
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+    def add_cookie_header(self, request: Any) -> None:
+        return None
 
 
 def build_semaphore(redis: Redis, settings: Settings) -> RedisSemaphore:
@@ -120,7 +124,8 @@ class SapB1Client:
         self.http = make_client(self.root, timeout=settings.timeout_seconds, verify=settings.tls_verify,
                                 transport=transport, headers={"Accept": "application/json"},
                                 max_connections=max(8, settings.max_concurrency * 2))
-        self.http.cookies = httpx.Cookies(CookieJar(policy=_RefuseAll()))
+        # A CookieJar, not httpx.Cookies: the setter copies a Cookies object into a default jar.
+        self.http.cookies = _NoJar()
         self.sessions = SessionManager(self.http, settings, sleep=sleep)
         self._auth = SapSessionAuth(self.sessions)
         self._entity_sets()

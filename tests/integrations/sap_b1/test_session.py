@@ -100,3 +100,15 @@ async def test_session_without_routeid_still_sends_b1session() -> None:
         await client.login()
         session = client.sessions.session
         assert session is not None and session.b1session == "sess-1" and session.timeout_minutes == 30
+
+
+async def test_httpx_keeps_no_cookie_jar_of_its_own() -> None:
+    """We own the session cookie header; a jar would hold SAP's cookies behind our back (and cost
+    a cookie-policy pass on every request). The refusing policy used to be dropped by httpx's
+    `cookies` setter, which copies a Cookies object into a fresh default jar."""
+    fake = FakeSL()
+    _items(fake)
+    async with fake.client() as client:
+        await client.get("Items", "A1")
+        assert list(client.http.cookies.jar) == []
+    assert fake.requests[1].headers["cookie"] == "B1SESSION=sess-1; ROUTEID=.node1"
