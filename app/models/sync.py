@@ -98,8 +98,13 @@ class ItemState(SQLModel, table=True):
     excluded_rule: str | None = Field(default=None, max_length=40)
     sap_created: str | None = Field(default=None, max_length=10)
     sap_updated_at: datetime | None = utc_field(nullable=True)
-    seen_at: datetime = utc_field(index=True)
+    # Not indexed: the only reader (a full run's missing-items pass) walks the table by SKU, and
+    # every run moves seen_at for every item it reads.
+    seen_at: datetime = utc_field()
     missing_since: datetime | None = utc_field(nullable=True)
+    # What the item's evaluation depended on when last stored (engine.item_digest): the item as
+    # SAP sent it and the run's routing. Equal again after a successful run => nothing to do.
+    digest: str | None = Field(default=None, max_length=32)
     sent_hash: str | None = Field(default=None, max_length=64)
     sent_removed: bool = False
     sent_at: datetime | None = utc_field(nullable=True)

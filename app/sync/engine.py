@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,17 @@ class Plan:
     advanced: bool
     dry_run: bool = False
     held_ip: set[str] = field(default_factory=set)
+    # An item whose digest matches the stored one is skipped only when the stream's previous run
+    # succeeded: a failed run may have stored digests for rows it never marked as sent.
+    trust_digests: bool = False
+
+    @functools.cached_property
+    def context(self) -> str:
+        """Everything besides the item itself that its evaluation depends on."""
+        groups = sorted((code, g.ip_category, g.include_in_planning) for code, g in self.groups.items())
+        return rules.context_digest(
+            sorted(self.routes.items()), groups, self.policy, self.zone, self.advanced, sorted(self.held_ip)
+        )
 
     @property
     def targets(self) -> dict[str, str]:
@@ -185,18 +197,30 @@ class StockEngine:
             self.seen.update(fresh)
         self.counts.read += len(page)
         if fresh:
-            await self._page(writer, [evaluate(i, self.plan) for i in fresh.values()])
+            await self._page(writer, list(fresh.values()))
         self.progress(len(page))
 
     # --- one page -----------------------------------------------------------------------------
 
-    async def _page(self, writer: _Writer, evals: list[ItemEval]) -> None:
-        skus = [e.sku for e in evals]
+    async def _page(self, writer: _Writer, page: list[Row]) -> None:
+        """Items whose digest is unchanged since a successful run only have seen_at moved; the
+        others are evaluated against their stored rows (which only items stored before have)."""
         async with session_scope(self.sessions) as session:
-            old_items = await repository.items(session, skus)
-            old_snaps = await repository.snapshots(session, skus)
-            old_ip = await repository.ip_stock(session, skus)
-        batch = _Batch(self.plan.run_id, self.plan.now)
+            old_items = await repository.items(session, [str(i["ItemCode"]) for i in page])
+            batch = _Batch(self.plan.run_id, self.plan.now)
+            evals, digests = [], {}
+            for item in page:
+                sku, digest = str(item["ItemCode"]), rules.item_digest(item, self.plan.context)
+                prev = old_items.get(sku)
+                if self.plan.trust_digests and prev is not None and _unchanged(prev, digest):
+                    batch.seen.append(sku)
+                    self.counts.skipped += self._skipped(item)
+                    continue
+                evals.append(evaluate(item, self.plan))
+                digests[sku] = digest
+            known = [e.sku for e in evals if e.sku in old_items]
+            old_snaps = await repository.snapshots(session, known) if known else {}
+            old_ip = await repository.ip_stock(session, known) if known else {}
         for e in evals:
             prev = old_items.get(e.sku)
             self._snapshot(e, old_snaps.get(e.sku, {}), batch)
@@ -205,13 +229,24 @@ class StockEngine:
             else:
                 self._ip_stock(e.sku, e.live, e.totals, old_ip.get(e.sku, {}), batch)
                 self._variant(e, prev, batch)
-            row = self._item_row(e)
-            if prev is not None and _same_item(prev, row):
+            row = self._item_row(e, digests[e.sku], batch.pending.pop(e.sku, None))
+            if prev is not None and row["pending_run_id"] is None and _same_item(prev, row):
                 batch.seen.append(e.sku)  # nothing but seen_at moves: one UPDATE for the page
             else:
                 batch.items.append(row)
         if not self.plan.dry_run:
             await writer.put(batch)
+
+    def _skipped(self, item: Row) -> int:
+        """What evaluate() would have counted as kept out, for an item it is not run on."""
+        held = rules.group_decision(_int(item.get("ItemsGroupCode")), self.plan.groups, self.plan.policy)
+        routes = self.plan.routes
+        excluded = sum(
+            1
+            for line in item.get("ItemWarehouseInfoCollection") or []
+            if (r := routes.get(str(line["WarehouseCode"]))) is None or r.exclusion is not None
+        )
+        return excluded + (held.exclusion == rules.UNMAPPED_CATEGORY)
 
     def _snapshot(self, e: ItemEval, old: dict[str, Stored], batch: _Batch) -> None:
         now, updated = (
@@ -303,7 +338,8 @@ class StockEngine:
         self.counts.sent += 1
         batch.pending[e.sku] = (new_hash, action == "removed")
 
-    def _item_row(self, e: ItemEval) -> Row:
+    def _item_row(self, e: ItemEval, digest: str | None, pending: tuple[str, bool] | None) -> Row:
+        """The item's upsert; the variant row this run spooled for it (if any) rides along as pending."""
         return {
             "sku": e.sku,
             "name": e.fields["title"][:200],
@@ -318,6 +354,10 @@ class StockEngine:
             ),
             "seen_at": self.plan.now,
             "missing_since": None,
+            "digest": digest,
+            "pending_hash": pending[0] if pending else None,
+            "pending_removed": pending[1] if pending else False,
+            "pending_run_id": self.plan.run_id if pending else None,
         }
 
     # --- what SAP no longer has ---------------------------------------------------------------
@@ -392,11 +432,16 @@ def _same_snapshot(prev: Stored, row: rules.StockRow) -> bool:
 # seen again is never missing).
 _ITEM_FIELDS = (
     "name", "barcode", "group_code", "avg_price", "live", "excluded_rule", "sap_created", "sap_updated_at",
+    "digest",
 )  # fmt: skip
 
 
 def _same_item(prev: Stored, row: Row) -> bool:
     return prev.missing_since is None and all(getattr(prev, f) == row[f] for f in _ITEM_FIELDS)
+
+
+def _unchanged(prev: Stored, digest: str) -> bool:
+    return prev.missing_since is None and prev.digest == digest
 
 
 @dataclass

@@ -157,6 +157,16 @@ async def list_runs(
     return list(result.scalars())
 
 
+async def previous_run(session: AsyncSession, stream: str, run_id: str | None) -> SyncRun | None:
+    """The stream's last finished run other than `run_id`."""
+    query = select(SyncRun).where(col(SyncRun.stream) == stream, col(SyncRun.finished_at).is_not(None))  # type: ignore[union-attr]
+    if run_id is not None:
+        query = query.where(col(SyncRun.id) != run_id)
+    query = query.order_by(col(SyncRun.finished_at).desc()).limit(1)  # type: ignore[union-attr]
+    result = await session.exec(query)  # type: ignore[call-overload]
+    return result.scalars().first()  # type: ignore[no-any-return]
+
+
 async def last_success(session: AsyncSession, stream: str, mode: str | None = None) -> SyncRun | None:
     query = select(SyncRun).where(col(SyncRun.stream) == stream, col(SyncRun.status) == RunStatus.succeeded)
     if mode:
@@ -188,7 +198,7 @@ async def set_watermark(session: AsyncSession, stream: str, value: datetime, now
 Stored = Any
 _ITEM_COLUMNS = (
     "sku", "name", "barcode", "group_code", "avg_price", "live", "excluded_rule", "sap_created",
-    "sap_updated_at", "missing_since", "sent_hash", "sent_removed",
+    "sap_updated_at", "missing_since", "digest", "sent_hash", "sent_removed",
 )  # fmt: skip
 _SNAPSHOT_COLUMNS = (
     "sku", "sap_warehouse", "on_hand", "committed", "ordered", "ip_warehouse_id", "excluded_rule",

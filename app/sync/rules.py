@@ -6,13 +6,14 @@ test (tests/sync/test_rules.py). SAP booleans arrive as `tYES`/`tNO` (reference 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 # Why a row or an item is kept out of IP. Stored on the snapshot so /stock can say so.
@@ -190,8 +191,7 @@ def _held(r: Route) -> Route:
 # --- per item ---------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StockRow:
+class StockRow(NamedTuple):  # a NamedTuple: ~5 per item, and a frozen dataclass is slow to build
     sap_warehouse: str
     on_hand: float
     committed: float
@@ -261,6 +261,17 @@ def fields_hash(fields: Mapping[str, Any], removed: bool) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def item_digest(item: Mapping[str, Any], context: str) -> str:
+    """A digest of one SAP item as read (every selected field, its OITW lines) and the `context`
+    it was evaluated in (routes, groups, policies): equal digests mean equal evaluations."""
+    return hashlib.blake2b(f"{context}\x1f{item!r}".encode(), digest_size=16).hexdigest()
+
+
+def context_digest(*parts: Any) -> str:
+    """A short stand-in for a run's `context` (hashed once, then prefixed to every item's)."""
+    return hashlib.blake2b(repr(parts).encode(), digest_size=16).hexdigest()
+
+
 def variant_action(sent_hash: str | None, sent_removed: bool, live: bool, new_hash: str) -> str | None:
     """'upsert', 'removed' or None. An item IP never had is not sent just to be removed."""
     if not live:
@@ -310,8 +321,10 @@ def warehouse_row(ip_warehouse_id: str, name: str, *, now: datetime) -> dict[str
 # --- SAP time ---------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)
 def sap_datetime(day: Any, clock: Any, zone: str = "UTC") -> datetime | None:
-    """UpdateDate + UpdateTime (v1 `"2025-05-13"`/`"11:41:26"`, v2 may add `T...`) as aware UTC."""
+    """UpdateDate + UpdateTime (v1 `"2025-05-13"`/`"11:41:26"`, v2 may add `T...`) as aware UTC.
+    Cached: a page's items share a few dates (and a datetime is immutable)."""
     if not day:
         return None
     d = date.fromisoformat(str(day)[:10])

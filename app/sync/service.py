@@ -264,6 +264,7 @@ async def _plan(
         wh_map = await mapping_service.warehouse_map(session)
         group_map = await mapping_service.item_group_map(session)
         mark = await repository.watermark(session, STOCK)
+        previous = await repository.previous_run(session, STOCK, run.id if run else None)
         if not dry_run:
             await save_warehouses(session, warehouses, now)
     routes = rules.resolve_routes([rules.Warehouse.from_sap(w) for w in warehouses], wh_map)
@@ -284,6 +285,7 @@ async def _plan(
         settings.ip.feed_mode in ("advanced", "both"),
         dry_run,
         held,
+        trust_digests=previous is not None and previous.status == RunStatus.succeeded,
     )
     if run is not None:
         await _start_window(runtime, run.id, mode, mark, now)
