@@ -18,7 +18,7 @@ from app.integrations.inventory_planner.csv_specs import DELIVERY_ORDER, SPECS, 
 
 # Strings are mostly distinct (SKUs, titles): memoising them would only fill the memo.
 _FREE_TEXT = frozenset({ColumnType.string})
-_MEMO_SIZE = 50_000
+_MEMO_SIZE = 8_192  # bounded: it is cleared when full, and a big memo is a big share of peak RSS
 
 
 class Spool:
