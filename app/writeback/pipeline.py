@@ -75,20 +75,44 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 # --- entry point --------------------------------------------------------------------------------
 
 
-async def run(runtime: Runtime, write_id: str) -> str:
-    write = await _load(runtime, write_id)
-    if write is None or write.status not in RUNNABLE:
-        return "skipped"
+@dataclass(frozen=True)
+class Hint:
+    """What the job was queued with: enough to take the locks without reading the write first. Its
+    SKUs and external reference never change; the claim re-reads everything else inside the lock."""
+
+    skus: list[str]
+    ext_ref: str
+    doc_day: date
+
+
+async def run(runtime: Runtime, write_id: str, hint: Hint | None = None) -> str:
+    if hint is None:  # a job queued without one (by an older release)
+        write = await _load(runtime, write_id)
+        if write is None or write.status not in RUNNABLE:
+            return "skipped"
+        hint = Hint(write.skus, write.ext_ref, service.doc_day(write))
     if (end := _blackout_end(runtime)) is not None:
-        return await _defer(runtime, write, end)
+        return await _defer(runtime, write_id, end)
     try:
-        if write.doc_entry is None:
-            await _dated(runtime, write, runtime.settings.writeback.period_cache_seconds)
-        return await _locked(runtime, write)
+        await _precheck(runtime, write_id, hint)
+        return await _locked(runtime, write_id, hint)
     except Retry:
         raise
     except Exception as exc:
         return await _failed(runtime, write_id, exc)
+
+
+async def _precheck(runtime: Runtime, write_id: str, hint: Hint) -> None:
+    """The period check on cached periods, before any lock: a document for a closed period waits
+    for finance without holding its SKUs. Only a closed answer reads the write (it may be in SAP
+    already, with only IP left to update, or carry a policy of its own)."""
+    reader, max_age = clients.sap_reader(runtime), runtime.settings.writeback.period_cache_seconds
+    check = await periods.check(reader, hint.doc_day, max_age)
+    if check.open:
+        return
+    write = await _load(runtime, write_id)
+    if write is not None and write.status in RUNNABLE and write.doc_entry is None:
+        _date_on(runtime, write, check)  # Hold under `review`
 
 
 def _grouped(runtime: Runtime, step: str, run: Callable[..., Awaitable[list[Any]]]) -> GroupCommit[Any, Any]:
@@ -113,11 +137,11 @@ def _blackout_end(runtime: Runtime) -> datetime | None:
     return blackout.window_end(blackout.parse(runtime.settings.sap.write_blackout), utcnow())
 
 
-async def _defer(runtime: Runtime, write: SapWrite, end: datetime) -> str:
+async def _defer(runtime: Runtime, write_id: str, end: datetime) -> str:
     """Re-enqueued for the window's end under a new deterministic id, so waiting out a reporting
     window never spends the write's retry budget."""
     async with session_scope(runtime.sessionmaker) as session:
-        row = await repository.get_write(session, write.id)
+        row = await repository.get_write(session, write_id)
         if row is not None:
             await service.enqueue(
                 session,
@@ -125,20 +149,20 @@ async def _defer(runtime: Runtime, write: SapWrite, end: datetime) -> str:
                 defer_seconds=(end - utcnow()).total_seconds() + 1,
                 suffix=f":after:{int(end.timestamp())}",
             )
-    log.info("writeback.deferred_blackout", extra={"write_id": write.id, "until": end.isoformat()})
+    log.info("writeback.deferred_blackout", extra={"write_id": write_id, "until": end.isoformat()})
     return "deferred"
 
 
-async def _locked(runtime: Runtime, write: SapWrite) -> str:
+async def _locked(runtime: Runtime, write_id: str, hint: Hint) -> str:
     """Every key or none, in sorted order, leased. A document that cannot have all its SKUs holds
     none of them while it waits, so a busy SKU never convoys the documents behind it (holding
     some keys while waiting for the next one serialises whole chains of documents)."""
     settings = runtime.settings.writeback
-    skus = [clients.sku_lock_key(runtime, sku) for sku in write.skus]
-    doc_key = clients.sku_lock_key(runtime, f"doc:{write.ext_ref}")  # same document, any SKUs
+    skus = [clients.sku_lock_key(runtime, sku) for sku in hint.skus]
+    doc_key = clients.sku_lock_key(runtime, f"doc:{hint.ext_ref}")  # same document, any SKUs
     locks = gate.Locks(runtime.redis, [*skus, doc_key], settings.lock_lease_seconds)
     async with locks.hold(settings.lock_wait_seconds):
-        return await _post(runtime, write.id, locks, skus)
+        return await _post(runtime, write_id, locks, skus)
 
 
 # --- inside the lock ----------------------------------------------------------------------------
@@ -229,7 +253,7 @@ def _plan(
     write = claim.write
     if write.doc_entry is not None:
         return  # in SAP already: only IP is left to update
-    claim.day, claim.note = _date_on(runtime, write, periods.evaluate(loaded, _doc_day(write)))
+    claim.day, claim.note = _date_on(runtime, write, periods.evaluate(loaded, service.doc_day(write)))
     claim.operation = "update" if claim.document is not None else "create"
     if claim.document is not None or not unresolved:
         claim.attempt_id = new_id()
@@ -273,20 +297,8 @@ async def _write_to_sap(runtime: Runtime, claim: Claim) -> Confirmed:
     raise failure
 
 
-def _doc_day(write: SapWrite) -> date:
-    if write.corrections.get("doc_date"):
-        return date.fromisoformat(write.corrections["doc_date"])
-    return write.doc_date
-
-
-async def _dated(runtime: Runtime, write: SapWrite, max_age: float) -> tuple[date, str | None]:
-    """The date to post on, by policy; raises Hold when the document must wait for finance."""
-    day = _doc_day(write)
-    return _date_on(runtime, write, await periods.check(clients.sap_reader(runtime), day, max_age))
-
-
 def _date_on(runtime: Runtime, write: SapWrite, check: periods.PeriodCheck) -> tuple[date, str | None]:
-    day = _doc_day(write)
+    day = service.doc_day(write)
     if check.open:
         return day, None
     policy = write.corrections.get("policy") or runtime.settings.writeback.locked_period_policy

@@ -21,11 +21,27 @@ def job_id(write: SapWrite) -> str:
     return f"writeback:{write.id}:{write.generation}"
 
 
+def doc_day(write: SapWrite) -> date:
+    """The date the document is for: a correction's, else the source's."""
+    if write.corrections.get("doc_date"):
+        return date.fromisoformat(write.corrections["doc_date"])
+    return write.doc_date
+
+
 async def enqueue(
     session: AsyncSession, write: SapWrite, *, defer_seconds: float = 0.0, suffix: str = ""
 ) -> None:
+    """The job carries the lock keys and the date (pipeline.Hint), so it takes its locks without
+    reading the write first."""
     await outbox.enqueue(
-        session, POST_JOB, job_id=job_id(write) + suffix, defer_seconds=defer_seconds, write_id=write.id
+        session,
+        POST_JOB,
+        job_id=job_id(write) + suffix,
+        defer_seconds=defer_seconds,
+        write_id=write.id,
+        skus=write.skus,
+        ext_ref=write.ext_ref,
+        doc_day=doc_day(write).isoformat(),
     )
 
 
