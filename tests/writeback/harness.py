@@ -12,7 +12,6 @@ from typing import Any
 from unittest import mock
 
 import httpx
-from arq.worker import Worker
 from sqlalchemy import delete
 from sqlmodel import SQLModel, col, select
 
@@ -29,7 +28,7 @@ from app.models.outbox import OutboxMessage
 from app.outbox import relay
 from app.runtime import Runtime
 from app.worker import settings as worker_module
-from app.worker.settings import worker_settings
+from app.worker.settings import Worker, worker_settings
 from tests.conftest import make_settings
 from tests.support.server import serve
 

@@ -1,0 +1,47 @@
+"""The arq worker class b1bridge runs (app.worker.settings.Worker), against real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from arq.worker import func
+from redis.asyncio import Redis
+
+from app.worker.settings import Worker, worker_settings
+
+
+async def nap(ctx: dict[str, Any], n: int) -> int:
+    await asyncio.sleep(0.01 * (n % 7 + 1))  # staggered: jobs finish one by one
+    return n
+
+
+async def _watches(redis: Redis) -> int:
+    stats = await redis.info("commandstats")
+    return int(stats.get("cmdstat_watch", {}).get("calls", 0))
+
+
+async def test_a_worker_does_not_ask_redis_about_the_jobs_it_is_running(app: Any, clean: None) -> None:
+    runtime = app.state.runtime
+    for n in range(30):
+        job_id, queue = f"tests:nap:{n}", runtime.queue_name
+        await runtime.redis.enqueue_job("tests.nap", n, _job_id=job_id, _queue_name=queue)
+    before = await _watches(runtime.redis)
+    kwargs = worker_settings(
+        runtime.settings,
+        burst=True,
+        functions=[func(nap, name="tests.nap")],
+        cron_jobs=[],
+        on_startup=None,
+        on_shutdown=None,
+        ctx={"runtime": runtime},
+        max_jobs=10,
+        poll_delay=0.005,
+    )
+    worker = Worker(**kwargs)
+    await worker.main()
+    await worker.close()
+    assert worker.jobs_complete == 30
+    # One WATCH per job it starts. arq's own worker re-checked the jobs it was running each time a
+    # slot freed (they stay at the head of the queue until they finish): 136 here.
+    assert await _watches(runtime.redis) - before <= 40
