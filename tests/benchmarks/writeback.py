@@ -93,6 +93,7 @@ def _worker_child(spec: dict[str, Any], max_jobs: int) -> None:
 
     from app.kit import loop
     from app.worker import settings as worker_module
+    from app.worker.settings import Worker
 
     settings = _settings(spec)
 
