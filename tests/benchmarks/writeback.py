@@ -89,8 +89,6 @@ def _worker_child(spec: dict[str, Any], max_jobs: int) -> None:
     """One arq worker process: builds itself, says ready, runs in burst mode on "go"."""
     from unittest import mock
 
-    from arq.worker import Worker
-
     from app.kit import loop
     from app.worker import settings as worker_module
     from app.worker.settings import Worker
