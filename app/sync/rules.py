@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import marshal
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -263,8 +264,12 @@ def fields_hash(fields: Mapping[str, Any], removed: bool) -> str:
 
 def item_digest(item: Mapping[str, Any], context: str) -> str:
     """A digest of one SAP item as read (every selected field, its OITW lines) and the `context`
-    it was evaluated in (routes, groups, policies): equal digests mean equal evaluations."""
-    return hashlib.blake2b(f"{context}\x1f{item!r}".encode(), digest_size=16).hexdigest()
+    it was evaluated in (routes, groups, policies): equal digests mean equal evaluations.
+
+    marshal (format 2: no back-references, so the bytes depend on values only) serialises the
+    JSON-decoded dict in C, floats as their bits; a new Python's format at worst changes every
+    digest once, which only costs one run a full evaluation."""
+    return hashlib.blake2b(marshal.dumps(dict(item), 2), digest_size=16, key=context.encode()).hexdigest()
 
 
 def context_digest(*parts: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, time
 
 import pytest
@@ -173,3 +174,14 @@ def test_since_rewinds_by_the_overlap_to_the_minute() -> None:
 @pytest.mark.parametrize(("ip_id", "local"), [("c123_csv.01", "01"), ("01", "01"), ("c9_csv.A.B", "A.B")])
 def test_local_warehouse_id(ip_id: str, local: str) -> None:
     assert rules.local_warehouse_id(ip_id) == local
+
+
+def test_item_digest_follows_values_and_context_not_object_identity() -> None:
+    line = {"WarehouseCode": "01", "InStock": 5.0, "Committed": 1.0}
+    item = {"ItemCode": "A1", "ItemName": "x", "ItemWarehouseInfoCollection": [line, line]}
+    same = json.loads(json.dumps(item))  # equal values, no shared objects
+    digest = rules.item_digest(item, "ctx")
+    assert rules.item_digest(same, "ctx") == digest
+    assert rules.item_digest(same, "other") != digest
+    same["ItemWarehouseInfoCollection"][1]["InStock"] = 6.0
+    assert rules.item_digest(same, "ctx") != digest
