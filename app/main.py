@@ -6,12 +6,14 @@ import asyncio
 import contextlib
 import importlib
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from opentelemetry import trace
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import problems
 from app.config import Settings, get_settings
@@ -20,8 +22,6 @@ from app.kit import telemetry
 from app.kit.context import reset_request_id, set_request_id
 from app.outbox import relay
 from app.runtime import Runtime
-
-tracer = trace.get_tracer("b1bridge.api")
 
 # Each domain package exposes `router`; a package listed here that does not exist yet is skipped.
 ROUTERS = (
@@ -82,19 +82,59 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await runtime.close()
 
 
-async def _request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    token = set_request_id(request_id[:64])
-    route = request.scope.get("route")
-    with tracer.start_as_current_span(f"{request.method} {getattr(route, 'path', request.url.path)}") as span:
-        span.set_attribute("http.method", request.method)
+# Path parameters that are secrets: never in a trace (IP calls us at /webhooks/.../{token}).
+SECRET_PATH_PARAMS = frozenset({"token"})
+
+
+class RequestContext:
+    """The request id (from `X-Request-ID`, else new) for logs and enqueued jobs, echoed on the
+    response and set on the request's span.
+
+    The span itself is FastAPI's native server span (route template, status, W3C parent): a second
+    one of ours would only double the cost. Plain ASGI, because Starlette's BaseHTTPMiddleware
+    runs every request through an extra task and memory streams that cost more than the webhook
+    handler itself.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = _request_id(scope)
+        span = trace.get_current_span()
+        span.set_attribute("b1bridge.request_id", request_id)
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+                _redact_path(span, scope)  # routing has run; the span ends with the body
+            await send(message)
+
+        token = set_request_id(request_id)
         try:
-            response = await call_next(request)
+            await self.app(scope, receive, send_with_id)
         finally:
             reset_request_id(token)
-        span.set_attribute("http.status_code", response.status_code)
-    response.headers["X-Request-ID"] = request_id[:64]
-    return response
+
+
+def _request_id(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"x-request-id" and value:
+            return value.decode("latin-1")[:64]
+    return uuid.uuid4().hex
+
+
+def _redact_path(span: trace.Span, scope: Scope) -> None:
+    secrets = SECRET_PATH_PARAMS.intersection(scope.get("path_params") or ())
+    if secrets and span.is_recording():
+        path = scope["path"]
+        for name in secrets:
+            path = path.replace(str(scope["path_params"][name]), "REDACTED")
+        span.set_attribute("url.path", path)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -109,10 +149,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
         swagger_ui_parameters={"persistAuthorization": True},
+        # FastAPI's server span per request stays (RequestContext adds the request id to it); its
+        # three child spans per request (dependencies, endpoint, serialization) cost more than
+        # the webhook handler's own work and say nothing the server span does not.
+        telemetry={"operation_spans": False},
     )
     app.state.settings = settings
     problems.install(app)
-    app.middleware("http")(_request_context)
+    app.add_middleware(RequestContext)
     for router in _routers():
         app.include_router(router)
     return app
