@@ -1,25 +1,51 @@
-"""SQL for webhook deliveries."""
+"""SQL for webhook deliveries: Core statements on the hot path (an INSERT for the delivery, one
+for its jobs), no ORM units of work."""
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from typing import Any
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.models.outbox import OutboxMessage
 from app.models.webhook import WebhookDelivery
 
+TABLE: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
+# Built once; the values go in as execute parameters, so the compiled form is cached too.
+_INSERT_NEW = {
+    name: dialect.insert(TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
+}
 
-async def by_dedupe_key(session: AsyncSession, key: str) -> WebhookDelivery | None:
-    result = await session.exec(select(WebhookDelivery).where(WebhookDelivery.dedupe_key == key))
-    return result.first()
+
+async def insert_new(session: AsyncSession, values: dict[str, Any]) -> bool:
+    """Store a delivery unless one with its dedupe key exists; False for a duplicate.
+
+    INSERT ... ON CONFLICT DO NOTHING: one statement and no savepoint, where select-then-insert
+    took three and still needed the unique key to settle races between concurrent deliveries.
+    """
+    connection = await session.connection()
+    result = await connection.execute(_INSERT_NEW[connection.dialect.name], values)
+    return bool(result.rowcount)
 
 
-async def insert(session: AsyncSession, delivery: WebhookDelivery) -> bool:
-    """False when a concurrent request stored the same delivery first (unique dedupe key)."""
-    try:
-        async with session.begin_nested():
-            session.add(delivery)
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+async def by_dedupe_key(session: AsyncSession, key: str) -> tuple[str, list[str]] | None:
+    """(id, po_ids) of the stored delivery with this dedupe key."""
+    connection = await session.connection()
+    statement = select(TABLE.c.id, TABLE.c.po_ids).where(TABLE.c.dedupe_key == key)
+    row = (await connection.execute(statement)).first()
+    return (row.id, list(row.po_ids)) if row else None
+
+
+async def add_jobs(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    """Outbox rows for a delivery just stored, in one INSERT.
+
+    `outbox.enqueue` looks each job id up first and builds an ORM object; here the job ids name
+    the new delivery, so none can exist yet, and the lookup was a third of the request's cost.
+    """
+    connection = await session.connection()
+    await connection.execute(OUTBOX.insert(), rows)
+

@@ -17,8 +17,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
 from app.errors import Conflict, PayloadTooLarge, Unauthorized, Unprocessable
-from app.models.webhook import WebhookDelivery
-from app.outbox import service as outbox
+from app.kit.context import current_request_id
+from app.kit.time import utcnow
+from app.models.base import new_id
 from app.webhooks import repository, signatures
 
 INGEST_JOB = "recommendations.ingest_po"
@@ -117,30 +118,51 @@ def dedupe_key(webhook_id: str | None, found: list[tuple[str, str]], digest: str
 async def store(
     session: AsyncSession,
     *,
-    payload: Any,
     found: list[tuple[str, str]],
+    payload: Any,
     body: bytes,
     webhook_id: str | None,
     topic: str | None,
 ) -> Accepted:
     digest = hashlib.sha256(body).hexdigest()
     key = dedupe_key(webhook_id, found, digest)
-    delivery = WebhookDelivery(
-        dedupe_key=key,
-        webhook_id=webhook_id,
-        topic=topic,
-        body=payload,
-        po_ids=sorted({po for po, _ in found}),
-        body_sha256=digest,
-        signed=webhook_id is not None,
+    delivery_id = new_id()
+    po_ids = sorted({po for po, _ in found})
+    stored = await repository.insert_new(
+        session,
+        {
+            "id": delivery_id,
+            "source": "inventory_planner",
+            "dedupe_key": key,
+            "webhook_id": webhook_id,
+            "topic": topic,
+            "po_ids": po_ids,
+            "body_sha256": digest,
+            "body": payload,
+            "signed": webhook_id is not None,
+            "received_at": utcnow(),
+        },
     )
-    if not await repository.insert(session, delivery):
+    if not stored:
         return await _duplicate(session, key, webhook_id)
-    for po_id in delivery.po_ids:
-        await outbox.enqueue(
-            session, INGEST_JOB, job_id=f"ingest:{po_id}:{delivery.id}", po_id=po_id, delivery_id=delivery.id
-        )
-    return Accepted(delivery.id, delivery.po_ids, duplicate=False)
+    await repository.add_jobs(session, [_ingest_job(po_id, delivery_id) for po_id in po_ids])
+    return Accepted(delivery_id, po_ids, duplicate=False)
+
+
+def _ingest_job(po_id: str, delivery_id: str) -> dict[str, Any]:
+    """The outbox row `outbox.enqueue` would write (same columns, deterministic job id)."""
+    return {
+        "id": new_id(),
+        "job_name": INGEST_JOB,
+        "job_id": f"ingest:{po_id}:{delivery_id}",
+        "args": {"po_id": po_id, "delivery_id": delivery_id},
+        "defer_seconds": 0.0,
+        "request_id": current_request_id(),
+        "created_at": utcnow(),
+        "enqueued_at": None,
+        "attempts": 0,
+        "last_error": None,
+    }
 
 
 async def _duplicate(session: AsyncSession, key: str, webhook_id: str | None) -> Accepted:
@@ -148,4 +170,6 @@ async def _duplicate(session: AsyncSession, key: str, webhook_id: str | None) ->
         raise Conflict("This webhook-id was already received.")
     existing = await repository.by_dedupe_key(session, key)
     # An unsigned duplicate is IP retrying or double-sending: acknowledge, change nothing.
-    return Accepted(existing.id if existing else "", existing.po_ids if existing else [], duplicate=True)
+    delivery_id, po_ids = existing or ("", [])
+    return Accepted(delivery_id, po_ids, duplicate=True)
+

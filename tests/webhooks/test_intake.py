@@ -93,6 +93,16 @@ async def test_duplicates_are_acknowledged_and_stored_once(plain: httpx.AsyncCli
     assert await _count(plain) == (1, 1)
 
 
+async def test_concurrent_duplicates_store_one_delivery(plain: httpx.AsyncClient) -> None:
+    body = {"purchase-order": {"id": "po_1", "last_modified": "2031-01-01"}}
+    responses = await asyncio.gather(*(plain.post(URL, json=body) for _ in range(8)))
+    assert {r.status_code for r in responses} == {202}
+    answers = [r.json() for r in responses]
+    assert sorted(a["duplicate"] for a in answers) == [False] + [True] * 7
+    assert len({a["delivery_id"] for a in answers}) == 1  # duplicates name the stored delivery
+    assert await _count(plain) == (1, 1)
+
+
 async def test_a_wrong_token_stores_nothing(plain: httpx.AsyncClient) -> None:
     assert (await plain.post("/webhooks/inventory-planner/nope", json={"id": "po_1"})).status_code == 401
     assert await _count(plain) == (0, 0)
