@@ -114,6 +114,8 @@ class WritebackSettings(BaseSettings):
     poll_overlap_seconds: int = Field(default=120, ge=0)
     webhook_max_bytes: int = Field(default=256 * 1024, ge=1024)
     webhook_tolerance_seconds: int = Field(default=300, ge=1)
+    # Processed webhook deliveries older than this are deleted daily; 0 keeps them forever.
+    webhook_retention_days: int = Field(default=30, ge=0)
 
 
 class SyncSettings(BaseSettings):

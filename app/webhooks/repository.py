@@ -3,9 +3,10 @@ for its jobs), no ORM units of work."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -49,3 +50,31 @@ async def add_jobs(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     connection = await session.connection()
     await connection.execute(OUTBOX.insert(), rows)
 
+
+def _pending_jobs_of_delivery() -> Any:
+    # The delivery's ingest jobs are named `ingest:{po_id}:{delivery_id}` (service.store).
+    return (
+        select(OUTBOX.c.id)
+        .where(OUTBOX.c.enqueued_at.is_(None))
+        .where(OUTBOX.c.job_id.like(literal("ingest:%:") + TABLE.c.id))
+        .exists()
+    )
+
+
+async def processed_before(session: AsyncSession, cutoff: datetime, *, limit: int) -> list[str]:
+    """Ids of deliveries received before `cutoff` none of whose jobs still wait in the outbox."""
+    connection = await session.connection()
+    statement = (
+        select(TABLE.c.id)
+        .where(TABLE.c.received_at < cutoff)
+        .where(~_pending_jobs_of_delivery())
+        .order_by(TABLE.c.received_at)
+        .limit(limit)
+    )
+    return list((await connection.execute(statement)).scalars())
+
+
+async def delete_ids(session: AsyncSession, ids: list[str]) -> int:
+    connection = await session.connection()
+    result = await connection.execute(delete(TABLE).where(TABLE.c.id.in_(ids)))
+    return int(result.rowcount)

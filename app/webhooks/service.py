@@ -11,6 +11,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -173,3 +174,14 @@ async def _duplicate(session: AsyncSession, key: str, webhook_id: str | None) ->
     delivery_id, po_ids = existing or ("", [])
     return Accepted(delivery_id, po_ids, duplicate=True)
 
+
+async def purge_batch(session: AsyncSession, *, retention_days: int, now: datetime, limit: int = 1000) -> int:
+    """Delete up to `limit` processed deliveries older than the retention; how many went.
+
+    Processed: every ingest job the delivery queued has left the outbox for the queue. A delivery
+    whose job still waits there (Redis was down, the relay is behind) is kept however old it is,
+    so a purge can never lose the only trace of a PO change. Replay protection does not need
+    old rows: a signed delivery is refused by its timestamp long before the retention ends.
+    """
+    ids = await repository.processed_before(session, now - timedelta(days=retention_days), limit=limit)
+    return await repository.delete_ids(session, ids) if ids else 0
