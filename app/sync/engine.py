@@ -206,6 +206,7 @@ class StockEngine:
         """Items whose digest is unchanged since a successful run only have seen_at moved; the
         others are evaluated against their stored rows (which only items stored before have)."""
         async with session_scope(self.sessions) as session:
+            await repository.prefer_key_lookups(session)
             old_items = await repository.items(session, [str(i["ItemCode"]) for i in page])
             batch = _Batch(self.plan.run_id, self.plan.now)
             evals, digests = [], {}

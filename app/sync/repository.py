@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
+import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import MetaData, Table, and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import MetaData, Table, and_, bindparam, delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -78,10 +80,11 @@ async def upsert(
     per-row parameter handling was the larger part of a first full run's CPU time. Every row of a
     batch has the same keys (the first row's).
 
-    PostgreSQL gets one executemany (asyncpg pipelines it). SQLite gets multi-row VALUES of
-    SQLITE_ROWS rows: its driver runs in aiosqlite's thread and gives up the GIL for every
-    statement step, so an executemany of 2,500 rows waited 2,500 times for a busy event loop to
-    hand the GIL back; one statement per chunk waits once."""
+    Rows go as multi-row VALUES, CHUNK_ROWS per statement, not as an executemany: on PostgreSQL
+    one statement is one server round instead of a Bind/Execute per row; on SQLite the driver
+    runs in aiosqlite's thread and gives up the GIL for every statement step, so an executemany
+    of 2,500 rows waited 2,500 times for a busy event loop to hand it back. A key given twice
+    keeps its last row, as an executemany would (PostgreSQL refuses a key twice in a statement)."""
     if not rows:
         return
     conn = await session.connection()
@@ -91,27 +94,32 @@ async def upsert(
         column = [row[name] for row in rows] if default is _GIVEN else [default] * len(rows)
         values.append(column if process is None else list(map(process, column)))
     tuples = list(zip(*values, strict=True))
-    if conn.dialect.name != "sqlite":
-        await conn.exec_driver_sql(sql, tuples)
-        return
-    for start in range(0, len(tuples), SQLITE_ROWS):
-        chunk = tuples[start : start + SQLITE_ROWS]
+    key_of = operator.itemgetter(*(i for i, (name, _, _) in enumerate(columns) if name in keys))
+    unique = {key_of(t): t for t in tuples}
+    if len(unique) < len(tuples):
+        tuples = list(unique.values())
+    for start in range(0, len(tuples), CHUNK_ROWS):
+        chunk = tuples[start : start + CHUNK_ROWS]
         flat = tuple(itertools.chain.from_iterable(chunk))
         await conn.exec_driver_sql(_multi_row(sql, len(columns), len(chunk)), flat)
 
 
-# Rows per SQLite statement: 500 x the widest upsert (19 columns) stays far below SQLite's 32,766
-# bound parameters.
-SQLITE_ROWS = 500
+# Rows per statement: 500 x the widest upsert (19 columns) stays far below both databases' bound
+# parameter limits (32,766 and 32,767).
+CHUNK_ROWS = 500
+_VALUES = re.compile(r"VALUES (\((?:\?|\$\d+[^,)]*)(?:, (?:\?|\$\d+[^,)]*))*\))")
+_NUMBERED = re.compile(r"\$(\d+)")
 
 
 @functools.lru_cache(maxsize=64)
 def _multi_row(sql: str, width: int, count: int) -> str:
-    """A one-row qmark INSERT's VALUES (?, ...) repeated `count` times."""
-    one = "(" + ", ".join("?" * width) + ")"
-    head, found, tail = sql.partition(f"VALUES {one}")
-    assert found, sql
-    return f"{head}VALUES {', '.join([one] * count)}{tail}"
+    """A one-row INSERT's `VALUES (...)` group repeated `count` times; numbered placeholders
+    (`$1::VARCHAR`, PostgreSQL) are renumbered row by row, qmarks (SQLite) stay as they are."""
+    match = _VALUES.search(sql)
+    assert match, sql
+    one = match.group(1)
+    groups = [_NUMBERED.sub(lambda m, k=k: f"${int(m.group(1)) + k * width}", one) for k in range(count)]
+    return f"{sql[: match.start(1)]}{', '.join(groups)}{sql[match.end(1) :]}"
 
 
 @functools.cache
@@ -244,6 +252,15 @@ def _nested(rows: Iterable[Stored], second: str) -> dict[str, dict[str, Stored]]
     for r in rows:
         out.setdefault(r.sku, {})[getattr(r, second)] = r
     return out
+
+
+async def prefer_key_lookups(session: AsyncSession) -> None:
+    """For this transaction, PostgreSQL looks a page's SKUs up by primary key. Its planner costs
+    a seq scan below 500 index probes for these tables' sizes (and a table filling up during a
+    first run has no statistics yet), and a seq scan per page made a full run quadratic: 100k
+    items took 107 s, most of it in these reads."""
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        await session.execute(text("SET LOCAL enable_seqscan = off"))
 
 
 async def items(session: AsyncSession, skus: Sequence[str]) -> dict[str, Stored]:
