@@ -58,7 +58,7 @@ async def _raw_transfer(base: str) -> float:
     return time.perf_counter() - started
 
 
-async def _one_size(items: int) -> dict[str, Any]:
+async def _one_size(items: int, database_url: str | None) -> dict[str, Any]:
     from app.config import InventoryPlannerSettings, SapB1Settings, Settings, SyncSettings
     from app.db import migrate
     from app.db.session import session_scope
@@ -72,7 +72,7 @@ async def _one_size(items: int) -> dict[str, Any]:
     with _emulator(items) as url:
         settings = Settings(
             B1BRIDGE_DATA_DIR=data,
-            DATABASE_URL=os.environ.get("DATABASE_URL"),
+            DATABASE_URL=database_url,
             REDIS_URL=os.environ.get("REDIS_URL"),
             B1BRIDGE_REDIS_NAMESPACE=f"bench{items}",
             sap=SapB1Settings(base_url=f"{url}/b1s/v2", page_size=PAGE, timeout_seconds=120),
@@ -179,7 +179,11 @@ def main() -> None:
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(asyncio.run(_one_size(args.one))))
+        from tests.support.databases import fresh_database
+
+        # An empty database per size (PostgreSQL: a new one, dropped after), so each full run is a first.
+        with fresh_database(os.environ.get("DATABASE_URL")) as url:
+            print(json.dumps(asyncio.run(_one_size(args.one, url))))
         return
     results = []
     for size in (args.small, args.items):
