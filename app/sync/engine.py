@@ -207,19 +207,19 @@ class StockEngine:
         others are evaluated against their stored rows (which only items stored before have)."""
         async with session_scope(self.sessions) as session:
             await repository.prefer_key_lookups(session)
-            old_items = await repository.items(session, [str(i["ItemCode"]) for i in page])
+            stored = await repository.item_digests(session, [str(i["ItemCode"]) for i in page])
             batch = _Batch(self.plan.run_id, self.plan.now)
             evals, digests = [], {}
             for item in page:
                 sku, digest = str(item["ItemCode"]), rules.item_digest(item, self.plan.context)
-                prev = old_items.get(sku)
-                if self.plan.trust_digests and prev is not None and _unchanged(prev, digest):
+                if self.plan.trust_digests and stored.get(sku) == digest:
                     batch.seen.append(sku)
                     self.counts.skipped += self._skipped(item)
                     continue
                 evals.append(evaluate(item, self.plan))
                 digests[sku] = digest
-            known = [e.sku for e in evals if e.sku in old_items]
+            known = [e.sku for e in evals if e.sku in stored]
+            old_items = await repository.items(session, known) if known else {}
             old_snaps = await repository.snapshots(session, known) if known else {}
             old_ip = await repository.ip_stock(session, known) if known else {}
         for e in evals:
@@ -439,10 +439,6 @@ _ITEM_FIELDS = (
 
 def _same_item(prev: Stored, row: Row) -> bool:
     return prev.missing_since is None and all(getattr(prev, f) == row[f] for f in _ITEM_FIELDS)
-
-
-def _unchanged(prev: Stored, digest: str) -> bool:
-    return prev.missing_since is None and prev.digest == digest
 
 
 @dataclass

@@ -263,6 +263,15 @@ async def prefer_key_lookups(session: AsyncSession) -> None:
         await session.execute(text("SET LOCAL enable_seqscan = off"))
 
 
+async def item_digests(session: AsyncSession, skus: Sequence[str]) -> dict[str, str | None]:
+    """sku -> stored digest of the items stored; None for one missing in SAP (never unchanged)."""
+    table = ItemState.__table__  # type: ignore[attr-defined]
+    query = select(table.c.sku, table.c.digest, table.c.missing_since.is_(None)).where(
+        table.c.sku.in_(list(skus))
+    )
+    return {sku: digest if present else None for sku, digest, present in await session.execute(query)}
+
+
 async def items(session: AsyncSession, skus: Sequence[str]) -> dict[str, Stored]:
     return {r.sku: r for r in await _by_skus(session, ItemState, _ITEM_COLUMNS, skus)}
 
