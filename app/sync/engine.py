@@ -71,6 +71,17 @@ class Plan:
             sorted(self.routes.items()), groups, self.policy, self.zone, self.advanced, sorted(self.held_ip)
         )
 
+    def decision(self, group_code: int | None) -> rules.GroupDecision:
+        """rules.group_decision for this run's groups and policy, once per group code."""
+        found = self._decisions.get(group_code)
+        if found is None:
+            found = self._decisions[group_code] = rules.group_decision(group_code, self.groups, self.policy)
+        return found
+
+    @functools.cached_property
+    def _decisions(self) -> dict[int | None, rules.GroupDecision]:
+        return {}
+
     @property
     def targets(self) -> dict[str, str]:
         """Mapped IP warehouses that receive stock this run, with their display names."""
@@ -100,7 +111,7 @@ class ItemEval:
 def evaluate(item: Row, plan: Plan) -> ItemEval:
     """Apply every rule to one SAP item (pure)."""
     group_code = _int(item.get("ItemsGroupCode"))
-    decision = rules.group_decision(group_code, plan.groups, plan.policy)
+    decision = plan.decision(group_code)
     exclusion = rules.item_exclusion(item) or (
         decision.exclusion if decision.exclusion == rules.GROUP_EXCLUDED else None
     )
@@ -240,7 +251,7 @@ class StockEngine:
 
     def _skipped(self, item: Row) -> int:
         """What evaluate() would have counted as kept out, for an item it is not run on."""
-        held = rules.group_decision(_int(item.get("ItemsGroupCode")), self.plan.groups, self.plan.policy)
+        held = self.plan.decision(_int(item.get("ItemsGroupCode")))
         routes = self.plan.routes
         excluded = sum(
             1
