@@ -40,6 +40,7 @@ COMMAND_MODULES = (
     "app.integrations.inventory_planner.cli",
     "app.sync.cli",
     "app.recommendations.cli",
+    "app.webhooks.cli",
 )
 
 
