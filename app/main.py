@@ -25,6 +25,9 @@ from app.runtime import Runtime
 
 # Each domain package exposes `router`; a package listed here that does not exist yet is skipped.
 ROUTERS = (
+    # First: Starlette matches routes in order, and Inventory Planner's webhook is the hot path
+    # (it was tried after ~47 others).
+    "app.webhooks.router",
     "app.health.router",
     "app.auth.router",
     "app.exceptions.router",
@@ -32,7 +35,6 @@ ROUTERS = (
     "app.stock.router",
     "app.sync.router",
     "app.recommendations.router",
-    "app.webhooks.router",
     "app.feeds.router",
     "app.audit.router",
 )

@@ -29,8 +29,12 @@ async def plain(tmp_path: Path, database_url: str | None) -> AsyncIterator[httpx
 
 @pytest.fixture
 def spans(plain: httpx.AsyncClient) -> Iterator[InMemorySpanExporter]:
-    provider = trace.get_tracer_provider()  # the app's (create_app sets it up once per process)
-    assert isinstance(provider, TracerProvider)
+    # Without an OTLP endpoint the app leaves the no-op provider: record into our own (it can be
+    # set once per process; the tracers already handed out follow it).
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
     exporter = InMemorySpanExporter()
     provider.add_span_processor(SimpleSpanProcessor(exporter))
     yield exporter
