@@ -107,8 +107,6 @@ class WritebackSettings(BaseSettings):
     backoff_cap_seconds: float = Field(default=30.0, ge=0)
     lock_lease_seconds: float = Field(default=30.0, gt=0)
     lock_wait_seconds: float = Field(default=120.0, gt=0)
-    # 0 = the Service Layer cap (SAPB1_MAX_CONCURRENCY).
-    concurrency: int = Field(default=0, ge=0, le=64)
     ip_status_after_post: str = "open"
     poll_minutes: int = Field(default=5, ge=0, le=1440)  # 0 = no polling cron
     poll_overlap_seconds: int = Field(default=120, ge=0)
