@@ -107,7 +107,7 @@ def worker_settings(settings: Settings | None = None, **overrides: Any) -> dict[
         "on_startup": startup,
         "on_shutdown": shutdown,
         "ctx": {"settings": settings},
-        "max_jobs": 20,
+        "max_jobs": settings.worker_max_jobs,
         "poll_delay": settings.worker_poll_seconds,
         "job_timeout": 600,
         "keep_result": 3600,

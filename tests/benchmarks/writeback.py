@@ -1,6 +1,6 @@
 """Write-back and webhook benchmark (prints figures; no timed asserts).
 
-    .venv/bin/python -m tests.benchmarks.writeback [--lines 2000 --skus 400 --per-doc 5 --workers 2]
+    .venv/bin/python -m tests.benchmarks.writeback [--lines 2000 --skus 400 --per-doc 5 --workers 1]
 
 DATABASE_URL / REDIS_URL select PostgreSQL and a real Redis; default: SQLite + embedded Redis.
 
@@ -9,7 +9,9 @@ DATABASE_URL / REDIS_URL select PostgreSQL and a real Redis; default: SQLite + e
    and OITW row-lock contention on. Throughput is reported as a fraction of the emulator's ceiling
    (8 / 50 ms = 160 writes/s), with SAP-side lock conflicts, 503s and duplicates by external
    reference. The emulator and every worker run in their own processes, as in production: sharing
-   one GIL would make the emulator's own CPU time look like pipeline latency.
+   one GIL would make the emulator's own CPU time look like pipeline latency. One worker by
+   default: on this 2-core machine a second one halved each worker's group-commit batches and
+   cost more CPU per document than it added (86 vs 95 documents/s).
 2. Webhook intake: requests/s of POST /webhooks/inventory-planner/{token} against a bare FastAPI
    endpoint answering 202, each served by uvicorn in its own process, both driven by the same
    client (in this process) at the same concurrency, in five interleaved rounds; the
@@ -87,7 +89,7 @@ def _serve_child(what: str, port: int, spec: dict[str, Any]) -> None:
     uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
 
 
-def _worker_child(spec: dict[str, Any], max_jobs: int) -> None:
+def _worker_child(spec: dict[str, Any], max_jobs: int | None) -> None:
     """One arq worker process: builds itself, says ready, runs in burst mode on "go"."""
     from unittest import mock
 
@@ -100,7 +102,8 @@ def _worker_child(spec: dict[str, Any], max_jobs: int) -> None:
     async def run() -> None:
         # Built inside the loop: arq's Worker binds the running event loop when it is created.
         with mock.patch.object(worker_module, "cron_jobs", lambda settings: []):
-            worker = Worker(**worker_module.worker_settings(settings, burst=True, max_jobs=max_jobs))
+            jobs = {"max_jobs": max_jobs} if max_jobs else {}
+            worker = Worker(**worker_module.worker_settings(settings, burst=True, **jobs))
         print("ready", flush=True)
         await asyncio.to_thread(sys.stdin.readline)
         try:
@@ -224,8 +227,10 @@ async def _prepare(spec: dict[str, Any], codes: list[str], lines: int, per_doc: 
     return docs
 
 
-def _run_workers(spec: dict[str, Any], workers: int, max_jobs: int) -> tuple[float, float]:
-    cmd = [sys.executable, "-m", ME, "--worker", json.dumps(spec), "--max-jobs", str(max_jobs)]
+def _run_workers(spec: dict[str, Any], workers: int, max_jobs: int | None) -> tuple[float, float]:
+    cmd = [sys.executable, "-m", ME, "--worker", json.dumps(spec)]
+    if max_jobs:
+        cmd += ["--max-jobs", str(max_jobs)]
     verbose = bool(os.environ.get("BENCH_VERBOSE"))
     procs = [
         subprocess.Popen(
@@ -264,7 +269,7 @@ def _drain(stream: Any, echo: bool) -> None:
 
 
 def pipeline_benchmark(
-    database_url: str | None, lines: int, skus: int, per_doc: int, workers: int, max_jobs: int
+    database_url: str | None, lines: int, skus: int, per_doc: int, workers: int, max_jobs: int | None
 ) -> dict[str, Any]:
     items = max(skus + 100, 500)
     with tempfile.TemporaryDirectory() as tmp:
@@ -292,7 +297,7 @@ def pipeline_benchmark(
         "documents": docs,
         "created": created,
         "workers": workers,
-        "max_jobs": max_jobs,
+        "max_jobs": max_jobs or _settings(spec).worker_max_jobs,
         "seconds": round(elapsed, 2),
         "docs_per_s": round(rate, 1),
         "ceiling_docs_per_s": ceiling,
@@ -416,8 +421,8 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=2000)
     parser.add_argument("--skus", type=int, default=400)
     parser.add_argument("--per-doc", type=int, default=5)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--max-jobs", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--max-jobs", type=int, help="jobs per worker (default: B1BRIDGE_WORKER_MAX_JOBS)")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--skip-webhooks", action="store_true")
