@@ -93,3 +93,29 @@ async def test_an_idle_connection_the_server_closed_is_not_reused() -> None:
             assert (await client.get("/_emulator/stats")).status_code == 200
             await asyncio.sleep(1.5)  # uvicorn closes the idle keep-alive connection meanwhile
             assert (await client.get("/_emulator/stats")).status_code == 200
+
+
+def test_httpcore_finds_sniffio_without_searching_for_it() -> None:
+    """httpcore imports sniffio inside every request (`current_async_library`). Without it
+    installed, each of those imports searched sys.path and failed: 3-4 % of a write-back worker's
+    CPU. A finder that counts lookups sees none once sniffio is importable."""
+    import importlib.abc
+    import sys
+
+    from httpcore._synchronization import current_async_library
+
+    looked_up: list[str] = []
+
+    class Counting(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: object, target: object = None) -> None:
+            looked_up.append(name)
+
+    sys.meta_path.insert(0, Counting())
+    try:
+        for _ in range(3):
+            current_async_library()  # outside an event loop sniffio raises; the import comes first
+    except Exception:
+        pass
+    finally:
+        sys.meta_path.pop(0)
+    assert "sniffio" not in looked_up
