@@ -164,17 +164,9 @@ def _served(what: str, spec: dict[str, Any], probe: str) -> Iterator[str]:
 def _buyable_items(items: int, count: int) -> list[str]:
     """The emulator's company is generated from its seed: build the same one here to pick items."""
     from app.emulators.sap_b1.store import SapStore
+    from tests.writeback.harness import buyable
 
-    rows = SapStore(_sap_config(items)).tables["Items"].rows.values()
-    good = [
-        r["ItemCode"]
-        for r in rows
-        if r["Valid"] == "tYES"
-        and r["Frozen"] == "tNO"
-        and r.get("ProcurementMethod") == "bom_Buy"
-        and r.get("PurchaseItem") == "tYES"
-    ]
-    return sorted(good)[:count]
+    return buyable(SapStore(_sap_config(items)), count)
 
 
 async def _prepare(spec: dict[str, Any], codes: list[str], lines: int, per_doc: int) -> int:

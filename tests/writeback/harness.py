@@ -35,6 +35,19 @@ from tests.support.server import serve
 TOKEN = "test-webhook-token-0123456789abcdef"
 
 
+def buyable(sap_store: Any, count: int) -> list[str]:
+    """The first `count` item codes of the emulator's company that a purchase order may carry."""
+    good = [
+        r["ItemCode"]
+        for r in sap_store.tables["Items"].rows.values()
+        if r["Valid"] == "tYES"
+        and r["Frozen"] == "tNO"
+        and r.get("ProcurementMethod") == "bom_Buy"
+        and r.get("PurchaseItem") == "tYES"
+    ]
+    return sorted(good)[:count]
+
+
 @dataclass
 class Stack:
     settings: Settings
@@ -70,16 +83,7 @@ class Stack:
         return len(rows) + int(await self.runtime.redis.zcard(self.runtime.queue_name))
 
     def buyable_items(self, count: int) -> list[str]:
-        rows = list(self.sap_store.tables["Items"].rows.values())
-        good = [
-            r["ItemCode"]
-            for r in rows
-            if r["Valid"] == "tYES"
-            and r["Frozen"] == "tNO"
-            and r.get("ProcurementMethod") == "bom_Buy"
-            and r.get("PurchaseItem") == "tYES"
-        ]
-        return sorted(good)[:count]
+        return buyable(self.sap_store, count)
 
     def sap_stats(self) -> dict[str, Any]:
         return httpx.get(self.sap_url + "/_emulator/stats").json()  # type: ignore[no-any-return]
