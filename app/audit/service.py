@@ -25,18 +25,11 @@ async def record(
     after: dict[str, Any] | None = None,
     note: str | None = None,
 ) -> AuditEntry:
-    entry = AuditEntry(
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        before=redact(before) if before is not None else None,
-        after=redact(after) if after is not None else None,
-        note=note,
-        request_id=current_request_id(),
-    )
+    entry = AuditEntry(**entry_values(
+        actor=actor, action=action, entity_type=entity_type, entity_id=entity_id,
+        request_id=current_request_id(), before=before, after=after, note=note,
+    ))
     return await repository.add(session, entry)
-
 
 
 def entry_values(
@@ -46,10 +39,11 @@ def entry_values(
     entity_type: str,
     entity_id: str,
     request_id: str | None,
+    before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     note: str | None = None,
 ) -> dict[str, Any]:
-    """The columns of one entry, for `record_many` (a batch of the write-back pipeline)."""
+    """The columns of one entry (secrets redacted); `record_many` inserts them without ORM objects."""
     return {
         "id": new_id(),
         "at": utcnow(),
@@ -57,7 +51,7 @@ def entry_values(
         "action": action,
         "entity_type": entity_type,
         "entity_id": entity_id,
-        "before": None,
+        "before": redact(before) if before is not None else None,
         "after": redact(after) if after is not None else None,
         "request_id": request_id,
         "note": note,
