@@ -256,16 +256,13 @@ def _plan(
     claim.day, claim.note = _date_on(runtime, write, periods.evaluate(loaded, service.doc_day(write)))
     claim.operation = "update" if claim.document is not None else "create"
     if claim.document is not None or not unresolved:
-        claim.attempt_id = new_id()
-        attempts.append({"id": claim.attempt_id, "write_id": write.id, "ext_ref": write.ext_ref,
-                         "operation": claim.operation, "outcome": None, "error": None,
-                         "started_at": utcnow(), "finished_at": None})
+        attempts.append(_attempt_row(write, claim.operation))
+        claim.attempt_id = attempts[-1]["id"]
 
 
-async def _add_attempt(session: Any, write: SapWrite, operation: str) -> str:
-    attempt = WriteAttempt(write_id=write.id, ext_ref=write.ext_ref, operation=operation)
-    await repository.add(session, attempt)
-    return attempt.id
+def _attempt_row(write: SapWrite, operation: str) -> dict[str, Any]:
+    return {"id": new_id(), "write_id": write.id, "ext_ref": write.ext_ref, "operation": operation,
+            "outcome": None, "error": None, "started_at": utcnow(), "finished_at": None}
 
 
 async def _write_to_sap(runtime: Runtime, claim: Claim) -> Confirmed:
@@ -348,8 +345,10 @@ async def _lookup(sap: SapB1Client, write: SapWrite) -> int | None:
 
 async def _begin_attempt(runtime: Runtime, write: SapWrite, operation: str) -> str:
     """Committed before the call (see `_claim`), when a lookup had to come first."""
+    row = _attempt_row(write, operation)
     async with session_scope(runtime.sessionmaker) as session:
-        return await _add_attempt(session, write, operation)
+        await repository.insert_rows(session, WriteAttempt, [row])
+    return str(row["id"])
 
 
 async def _end_attempt(
