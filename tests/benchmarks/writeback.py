@@ -55,6 +55,18 @@ def _sap_config(items: int) -> Any:
     return EmulatorConfig(seed_ext_ref_udf=True, items=items, faults=faults)
 
 
+def _spec(data_dir: str, database_url: str | None, **extra: Any) -> dict[str, Any]:
+    """What every process of one run is built from (JSON, passed on the command line)."""
+    return {
+        "data_dir": data_dir,
+        "database_url": database_url,
+        "redis_url": os.environ.get("REDIS_URL") or None,
+        "namespace": f"b1b-bench-{random.randrange(1 << 32):08x}",
+        "ip_url": "http://127.0.0.1:9",  # benchmark documents never update IP
+        **extra,
+    }
+
+
 def _settings(spec: dict[str, Any]) -> Any:
     """The same Settings in every process of one run (namespace included)."""
     from app.config import InventoryPlannerSettings, SapB1Settings, WritebackSettings
@@ -265,15 +277,7 @@ def pipeline_benchmark(
 ) -> dict[str, Any]:
     items = max(skus + 100, 500)
     with tempfile.TemporaryDirectory() as tmp:
-        spec: dict[str, Any] = {
-            "data_dir": tmp,
-            "database_url": database_url,
-            "redis_url": os.environ.get("REDIS_URL") or None,
-            "namespace": f"b1b-bench-{random.randrange(1 << 32):08x}",
-            "items": items,
-            "sap_url": "",
-            "ip_url": "http://127.0.0.1:9",  # bench documents never update IP
-        }
+        spec = _spec(tmp, database_url, items=items, sap_url="")
         with _embedded_redis(spec), _served("sap", spec, "/_emulator/stats") as sap_url:
             spec["sap_url"] = sap_url
             docs = asyncio.run(_prepare(spec, _buyable_items(items, skus), lines, per_doc))
@@ -376,14 +380,7 @@ def webhook_benchmark(
     database_url: str | None, requests: int, concurrency: int, rounds: int = 5
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
-        spec: dict[str, Any] = {
-            "data_dir": tmp,
-            "database_url": database_url,
-            "redis_url": os.environ.get("REDIS_URL") or None,
-            "namespace": f"b1b-bench-{random.randrange(1 << 32):08x}",
-            "sap_url": "http://127.0.0.1:9",
-            "ip_url": "http://127.0.0.1:9",
-        }
+        spec = _spec(tmp, database_url, sap_url="http://127.0.0.1:9")
         with _embedded_redis(spec):
             from app.db import migrate
 
