@@ -1,9 +1,10 @@
 """The write-back pipeline: every SAP write (documents and adjustments) goes through `run`.
 
-Order (DESIGN "Writes to SAP"): reporting window → period pre-check (cached) → per-SKU locks in
-sorted order (+ the document's own key) → one slot of the global SAP cap → re-check inside the
-lock (status, period) → idempotency (local record, SAP lookup when an earlier call may have
-committed) → post with a warehouse on every line → read back → only then IP, then "posted".
+Order (DESIGN "Writes to SAP"): reporting window → period pre-check (cached) → the document's own
+lock → re-check inside it (status, period) and claim → per-SKU locks in sorted order → one slot of
+the global SAP cap → idempotency (local record, SAP lookup when an earlier call may have
+committed) → post with a warehouse on every line → read back → SKUs free → record → only then IP,
+then "posted". The SKU locks, which other documents wait for, cover only the SAP calls.
 
 The database steps around the post (load, claim, record, posted) go through group commits: the
 jobs of one worker that reach the same step together share one transaction and set-based
@@ -12,10 +13,11 @@ statements. At 50 ms per SAP write, per-transaction overhead was what bounded a 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -38,6 +40,7 @@ from app.integrations.sap_b1.periods import PostingPeriods
 from app.kit import gate
 from app.kit.context import current_request_id
 from app.kit.groupcommit import GroupCommit
+from app.kit.locker import LockTimeout
 from app.kit.redact import redact
 from app.kit.time import utcnow
 from app.models.base import new_id
@@ -154,15 +157,14 @@ async def _defer(runtime: Runtime, write_id: str, end: datetime) -> str:
 
 
 async def _locked(runtime: Runtime, write_id: str, hint: Hint) -> str:
-    """Every key or none, in sorted order, leased. A document that cannot have all its SKUs holds
-    none of them while it waits, so a busy SKU never convoys the documents behind it (holding
-    some keys while waiting for the next one serialises whole chains of documents)."""
+    """The document's own key for the whole job (claim, SAP, record); its SKUs only around the SAP
+    calls. SKU keys are what other documents wait for, so they are held while SAP works on the
+    document and no longer: the claim before and the record after need only the document's key."""
     settings = runtime.settings.writeback
-    skus = [clients.sku_lock_key(runtime, sku) for sku in hint.skus]
     doc_key = clients.sku_lock_key(runtime, f"doc:{hint.ext_ref}")  # same document, any SKUs
-    locks = gate.Locks(runtime.redis, [*skus, doc_key], settings.lock_lease_seconds)
-    async with locks.hold(settings.lock_wait_seconds):
-        return await _post(runtime, write_id, locks, skus)
+    document = gate.Locks(runtime.redis, [doc_key], settings.lock_lease_seconds)
+    async with document.hold(settings.lock_wait_seconds):
+        return await _post(runtime, write_id, hint)
 
 
 # --- inside the lock ----------------------------------------------------------------------------
@@ -188,7 +190,7 @@ class Confirmed:
     operation: str
 
 
-async def _post(runtime: Runtime, write_id: str, locks: gate.Locks, skus: list[str]) -> str:
+async def _post(runtime: Runtime, write_id: str, hint: Hint) -> str:
     # Period re-check inside the lock (max age IN_LOCK_PERIOD_AGE); loaded here, outside any
     # transaction, so the claim below can date the document without I/O.
     loaded = await periods.periods(clients.sap_reader(runtime), IN_LOCK_PERIOD_AGE)
@@ -197,14 +199,31 @@ async def _post(runtime: Runtime, write_id: str, locks: gate.Locks, skus: list[s
         return "skipped"
     write = claim.write
     if write.doc_entry is None:
-        confirmed = await _write_to_sap(runtime, claim)
-        # SAP's OITW rows are free once the post returned: the SKUs' next documents may go while
-        # we record this one. The document's own key stays held until it is recorded.
-        await locks.release(skus)
+        async with _skus_locked(runtime, claim, hint):
+            confirmed = await _write_to_sap(runtime, claim)
         if not _needs_ip(write):
             return await _record(runtime, claim, confirmed, finish=True)
         await _record(runtime, claim, confirmed, finish=False)
     return await _finish(runtime, write_id)
+
+
+@contextlib.asynccontextmanager
+async def _skus_locked(runtime: Runtime, claim: Claim, hint: Hint) -> AsyncIterator[None]:
+    """Every SKU of the document or none, in sorted order, leased, while SAP works on it: a
+    document that cannot have all of them holds none while it waits, so a busy SKU never convoys
+    the documents behind it. SAP's OITW rows are free once the post and the read-back returned, so
+    the SKUs' next documents go while this one is recorded. A claimed write that got no SKUs or no
+    slot in time closes its attempt: nothing reached SAP, so its next run has nothing to look up."""
+    settings = runtime.settings.writeback
+    keys = [clients.sku_lock_key(runtime, sku) for sku in hint.skus]
+    locks = gate.Locks(runtime.redis, keys, settings.lock_lease_seconds)
+    try:
+        async with locks.hold(settings.lock_wait_seconds):
+            yield
+    except LockTimeout as exc:
+        if claim.attempt_id is not None:
+            await _end_attempt(runtime, claim.attempt_id, "error", error_evidence(exc))
+        raise
 
 
 async def _claim(runtime: Runtime, write_id: str, loaded: PostingPeriods) -> Claim | None:

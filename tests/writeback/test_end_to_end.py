@@ -162,3 +162,36 @@ async def release_locks(s: Stack) -> None:
     if keys:
         await s.runtime.redis.delete(*keys)
     await s.runtime.redis.delete(f"{s.settings.redis_namespace}:sap:write-slots")
+
+
+async def test_a_busy_sku_holds_the_document_after_its_claim_and_closes_the_attempt(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    """The claim needs only the document's own key; its SKUs are taken for the SAP calls alone.
+    A SKU another document holds past the wait leaves a claimed write whose attempt says why it
+    never reached SAP, so the retry posts without looking the document up first."""
+    from arq import Retry
+
+    from app.kit import gate
+    from app.models.writeback import WriteAttempt
+    from app.writeback import pipeline
+
+    async with stack(tmp_path, database_url, lock_wait_seconds=0.2) as s:
+        await seed_mappings(s.runtime, {"v10000": "V10000"}, {"c123_csv.01": "01"})
+        a, b = s.buyable_items(2)
+        _deliver(s, create_po(s, skus=[(a, 4), (b, 1)]))
+        await relay_and_ingest(s)
+        (write,) = await _writes(s)
+        other = gate.Locks(s.runtime.redis, [clients.sku_lock_key(s.runtime, b)], 30)
+        await other.acquire(1)
+        with pytest.raises(Retry):
+            await pipeline.run(s.runtime, write.id)
+        async with session_scope(s.runtime.sessionmaker) as session:
+            (attempt,) = (await session.exec(select(WriteAttempt))).all()
+        assert attempt.outcome == "error" and attempt.error and attempt.error["error"] == "LockTimeout"
+        assert not s.sap_stats()["documents_created"]
+        await other.release()
+        assert await pipeline.run(s.runtime, write.id) == "posted"
+        routes = s.sap_stats()["requests_by_route"]
+        assert "GET PurchaseOrders" not in routes  # no lookup: the attempt said nothing was sent
+        assert routes["POST PurchaseOrders"] == 1
