@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 from types import ModuleType
 from typing import Any
@@ -83,6 +84,10 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["relay"] = asyncio.create_task(
         relay.run_forever(runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name)
     )
+    # What start-up built (modules, mappers, settings) lives as long as the process: out of every
+    # future collection. A full collection walked all of it, a pause of ~100 ms for every job.
+    gc.collect()
+    gc.freeze()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
