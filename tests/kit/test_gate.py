@@ -66,3 +66,54 @@ async def test_slots_never_exceed_the_cap(redis: Redis, rkey: str) -> None:
 
     await asyncio.gather(*(worker() for _ in range(30)))
     assert peak <= 3
+
+
+async def _calls(redis: Redis, command: str) -> int:
+    stats = await redis.info("commandstats")
+    return int(stats.get(f"cmdstat_{command}", {}).get("calls", 0))
+
+
+async def test_documents_of_one_process_wait_for_each_other_without_redis(redis: Redis, rkey: str) -> None:
+    """The waiter is handed its keys by the local release: no failed EVAL, no BLPOP."""
+    first = gate.Locks(redis, [f"{rkey}:A", f"{rkey}:B"], lease_seconds=30)
+    await first.acquire(wait_seconds=1)
+    evals, blpops = await _calls(redis, "eval"), await _calls(redis, "blpop")
+    second = gate.Locks(redis, [f"{rkey}:B", f"{rkey}:C"], lease_seconds=30)
+    waiter = asyncio.create_task(second.acquire(wait_seconds=5))
+    await asyncio.sleep(0.1)
+    assert not waiter.done()
+    await first.release()
+    await asyncio.wait_for(waiter, timeout=2)
+    assert second.held == [f"{rkey}:B", f"{rkey}:C"] and await redis.exists(f"{rkey}:C")
+    assert await _calls(redis, "blpop") == blpops
+    assert await _calls(redis, "eval") - evals == 2  # the release and the waiter's one take
+    await second.release()
+
+
+async def test_a_local_waiter_that_times_out_or_is_cancelled_holds_nothing(redis: Redis, rkey: str) -> None:
+    first = gate.Locks(redis, [f"{rkey}:A"], lease_seconds=30)
+    await first.acquire(wait_seconds=1)
+    with pytest.raises(LockTimeout):
+        await gate.Locks(redis, [f"{rkey}:A", f"{rkey}:B"], lease_seconds=30).acquire(wait_seconds=0.05)
+    waiting = gate.Locks(redis, [f"{rkey}:A", f"{rkey}:C"], lease_seconds=30)
+    cancelled = asyncio.create_task(waiting.acquire(wait_seconds=5))
+    await asyncio.sleep(0.02)
+    cancelled.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await cancelled
+    await first.release()
+    # Nothing is left held locally or in Redis: every key can be taken at once.
+    everything = gate.Locks(redis, [f"{rkey}:{k}" for k in "ABC"], lease_seconds=30)
+    await everything.acquire(wait_seconds=0.05)
+    await everything.release()
+
+
+async def test_a_key_another_process_holds_is_waited_for_in_redis(redis: Redis, rkey: str) -> None:
+    """Another process's holder is only visible in Redis: the wait there still works."""
+    other = RedisLock(redis, f"{rkey}:A", lease_seconds=30)
+    await other.acquire()
+    waiter = asyncio.create_task(gate.Locks(redis, [f"{rkey}:A"], lease_seconds=30).acquire(wait_seconds=5))
+    await asyncio.sleep(0.05)
+    assert not waiter.done()
+    await other.release()
+    await asyncio.wait_for(waiter, timeout=2)
