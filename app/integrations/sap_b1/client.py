@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from enum import StrEnum
-from http.cookiejar import CookieJar
 from typing import Any
 from urllib.parse import quote as urlquote
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -88,14 +87,15 @@ class Created:
     location: str | None
 
 
-class _NoJar(CookieJar):
+class _NoCookies(httpx.Cookies):
     """httpx's jar would store (or drop) the session cookie behind our back; we own the header
-    (SapSessionAuth). Storing nothing also spares a cookie-policy pass on every request."""
+    (SapSessionAuth). Storing nothing also spares, on every response, the urllib request and
+    response wrappers httpx builds to hand them to a jar (3 % of a write-back worker's CPU)."""
 
-    def extract_cookies(self, response: Any, request: Any) -> None:
+    def extract_cookies(self, response: httpx.Response) -> None:
         return None
 
-    def add_cookie_header(self, request: Any) -> None:
+    def set_cookie_header(self, request: httpx.Request) -> None:
         return None
 
 
@@ -124,8 +124,8 @@ class SapB1Client:
         self.http = make_client(self.root, timeout=settings.timeout_seconds, verify=settings.tls_verify,
                                 transport=transport, headers={"Accept": "application/json"},
                                 max_connections=max(8, settings.max_concurrency * 2))
-        # A CookieJar, not httpx.Cookies: the setter copies a Cookies object into a default jar.
-        self.http.cookies = _NoJar()
+        # Set on the attribute: httpx's `cookies` setter copies any Cookies into a default jar.
+        self.http._cookies = _NoCookies()
         self.sessions = SessionManager(self.http, settings, sleep=sleep)
         self._auth = SapSessionAuth(self.sessions)
         self._entity_sets()
