@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.params import one_of
 from app.exceptions.types import ACTIVE
 from app.models.exception import BusinessException, ExceptionStatus, ExceptionType, Owner, Severity
 
@@ -36,11 +37,15 @@ async def by_dedupe_key(session: AsyncSession, key: str) -> BusinessException | 
     return (await session.exec(statement)).first()
 
 
+# Built once (app.db.params): write-back's batches clear exceptions for every posted document.
+_ACTIVE_BY_KEYS = select(BusinessException).where(
+    one_of(BusinessException.dedupe_key, "keys"),
+    col(BusinessException.status).in_(ACTIVE),
+)
+
+
 async def active_by_dedupe_keys(session: AsyncSession, keys: Iterable[str]) -> list[BusinessException]:
-    statement = select(BusinessException).where(
-        col(BusinessException.dedupe_key).in_(set(keys)), col(BusinessException.status).in_(ACTIVE)
-    )
-    return list((await session.exec(statement)).all())
+    return list((await session.exec(_ACTIVE_BY_KEYS, params={"keys": list(set(keys))})).all())
 
 
 async def insert(session: AsyncSession, row: BusinessException) -> bool:

@@ -10,8 +10,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.params import one_of
 from app.kit.time import utcnow
 from app.models.writeback import SapDocument, SapWrite, StockAdjustment, WriteAttempt, WriteStatus
+
+# The write-back batches' statements, built once (app.db.params).
+_WRITES = select(SapWrite).where(one_of(SapWrite.id, "ids"))
+_DOCUMENTS = select(SapDocument).where(one_of(SapDocument.ext_ref, "refs"))
+_STATUSES = select(SapWrite.source_id, SapWrite.status).where(one_of(SapWrite.source_id, "ids"))
+_UNRESOLVED = (
+    select(WriteAttempt.ext_ref)
+    .where(one_of(WriteAttempt.ext_ref, "refs"), col(WriteAttempt.outcome).is_(None))
+    .distinct()
+)
+_CLOSE_ATTEMPTS = (
+    update(WriteAttempt)
+    .where(one_of(WriteAttempt.write_id, "ids"), col(WriteAttempt.outcome).is_(None))
+    .values(outcome=bindparam("set_outcome"), finished_at=bindparam("set_finished_at"))
+)
 
 
 async def get_write(session: AsyncSession, write_id: str) -> SapWrite | None:
@@ -19,7 +35,7 @@ async def get_write(session: AsyncSession, write_id: str) -> SapWrite | None:
 
 
 async def get_writes(session: AsyncSession, write_ids: Iterable[str]) -> dict[str, SapWrite]:
-    result = await session.exec(select(SapWrite).where(col(SapWrite.id).in_(set(write_ids))))
+    result = await session.exec(_WRITES, params={"ids": list(set(write_ids))})
     return {write.id: write for write in result.all()}
 
 
@@ -72,16 +88,14 @@ async def documents_for_ext_refs(
     session: AsyncSession, ext_refs: Iterable[str]
 ) -> dict[tuple[str, str], SapDocument]:
     """By (entity, ext_ref): one query for a batch of writes."""
-    result = await session.exec(select(SapDocument).where(col(SapDocument.ext_ref).in_(set(ext_refs))))
+    result = await session.exec(_DOCUMENTS, params={"refs": list(set(ext_refs))})
     return {(doc.entity, doc.ext_ref): doc for doc in result.all()}
 
 
 async def statuses_for_sources(
     session: AsyncSession, source_ids: Iterable[str]
 ) -> dict[str, list[WriteStatus]]:
-    result = await session.exec(
-        select(SapWrite.source_id, SapWrite.status).where(col(SapWrite.source_id).in_(set(source_ids)))
-    )
+    result = await session.exec(_STATUSES, params={"ids": list(set(source_ids))})
     found: dict[str, list[WriteStatus]] = {}
     for source_id, status in result.all():
         found.setdefault(source_id, []).append(WriteStatus(status))
@@ -96,11 +110,7 @@ async def documents_for_source(session: AsyncSession, source_id: str) -> list[Sa
 async def unresolved_ext_refs(session: AsyncSession, ext_refs: Iterable[str]) -> set[str]:
     """The external references with a SAP call that started and never recorded an outcome: their
     documents may exist."""
-    result = await session.exec(
-        select(WriteAttempt.ext_ref)
-        .where(col(WriteAttempt.ext_ref).in_(set(ext_refs)), col(WriteAttempt.outcome).is_(None))
-        .distinct()
-    )
+    result = await session.exec(_UNRESOLVED, params={"refs": list(set(ext_refs))})
     return set(result.all())
 
 
@@ -138,8 +148,5 @@ async def insert_adjustment(session: AsyncSession, row: StockAdjustment) -> bool
 async def close_open_attempts(session: AsyncSession, write_ids: Iterable[str], outcome: str) -> None:
     """Every attempt of the writes still without an outcome (this one, and any an earlier run left
     open) gets `outcome`: one UPDATE instead of loading each row."""
-    await session.exec(
-        update(WriteAttempt)  # type: ignore[call-overload]
-        .where(col(WriteAttempt.write_id).in_(set(write_ids)), col(WriteAttempt.outcome).is_(None))
-        .values(outcome=outcome, finished_at=utcnow())
-    )
+    params = {"ids": list(set(write_ids)), "set_outcome": outcome, "set_finished_at": utcnow()}
+    await session.execute(_CLOSE_ATTEMPTS, params)

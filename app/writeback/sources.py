@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlmodel import col, select
+from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.params import one_of
 from app.kit.time import utcnow
 from app.models.recommendation import Recommendation, RecommendationStatus
 from app.models.writeback import AdjustmentStatus, StockAdjustment, WriteStatus
@@ -22,6 +23,9 @@ ORDER = (
     WriteStatus.posted,
 )
 FINAL_RECOMMENDATION = {RecommendationStatus.superseded, RecommendationStatus.rejected}
+# Built once (app.db.params).
+_RECOMMENDATIONS = select(Recommendation).where(one_of(Recommendation.id, "ids"))
+_ADJUSTMENTS = select(StockAdjustment).where(one_of(StockAdjustment.id, "ids"))
 
 
 def aggregate(statuses: list[WriteStatus]) -> WriteStatus | None:
@@ -43,8 +47,7 @@ async def refresh_many(session: AsyncSession, sources: Iterable[tuple[str, str]]
     now = utcnow()
     recommendations = [sid for sid in wanted if types[sid] == "recommendation"]
     if recommendations:
-        query = select(Recommendation).where(col(Recommendation.id).in_(recommendations))
-        for rec in (await session.exec(query)).all():
+        for rec in (await session.exec(_RECOMMENDATIONS, params={"ids": recommendations})).all():
             if rec.status not in FINAL_RECOMMENDATION:
                 status = wanted[rec.id]
                 failed = status is WriteStatus.rejected
@@ -52,8 +55,7 @@ async def refresh_many(session: AsyncSession, sources: Iterable[tuple[str, str]]
                 rec.updated_at = now
     adjustments = [sid for sid in wanted if types[sid] != "recommendation"]
     if adjustments:
-        query_ = select(StockAdjustment).where(col(StockAdjustment.id).in_(adjustments))
-        for adjustment in (await session.exec(query_)).all():
+        for adjustment in (await session.exec(_ADJUSTMENTS, params={"ids": adjustments})).all():
             failed = wanted[adjustment.id] in (WriteStatus.failed, WriteStatus.rejected)
             adjustment.status = AdjustmentStatus.failed if failed else AdjustmentStatus(wanted[adjustment.id])
             adjustment.updated_at = now
