@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import importlib
 import uuid
 from collections.abc import AsyncIterator
@@ -74,6 +75,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relay_task = asyncio.create_task(
             relay.run_forever(runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name)
         )
+    gc.collect()  # what start-up built lives as long as the process: out of later collections
+    gc.freeze()   # (app.worker.settings.startup does the same)
     try:
         yield
     finally:

@@ -10,6 +10,7 @@ from sqlalchemy import Table, delete, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app.db.params import one_of
 from app.models.outbox import OutboxMessage
 from app.models.webhook import WebhookDelivery
 
@@ -17,38 +18,40 @@ TABLE: Table = WebhookDelivery.__table__  # type: ignore[attr-defined]
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[attr-defined]
 # Built once; the values go in as execute parameters, so the compiled form is cached too.
 _INSERT_NEW = {
-    name: dialect.insert(TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    name: dialect.insert(TABLE).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(TABLE.c.id)
     for name, dialect in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+_BY_KEYS = select(TABLE.c.dedupe_key, TABLE.c.id, TABLE.c.po_ids).where(one_of(TABLE.c.dedupe_key, "keys"))
 
 
-async def insert_new(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Store a delivery unless one with its dedupe key exists; False for a duplicate.
+async def insert_new(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+    """Store the deliveries whose dedupe key is new; the ids of those stored.
 
-    INSERT ... ON CONFLICT DO NOTHING: one statement and no savepoint, where select-then-insert
-    took three and still needed the unique key to settle races between concurrent deliveries.
+    INSERT ... ON CONFLICT DO NOTHING RETURNING id, for all of them in one statement: a duplicate
+    (of a stored delivery, or of one earlier in `rows`) inserts nothing and returns nothing, with
+    no savepoint, and the unique key settles races between concurrent batches.
     """
     connection = await session.connection()
-    result = await connection.execute(_INSERT_NEW[connection.dialect.name], values)
-    return bool(result.rowcount)
+    result = await connection.execute(_INSERT_NEW[connection.dialect.name], rows)
+    return set(result.scalars())
 
 
-async def by_dedupe_key(session: AsyncSession, key: str) -> tuple[str, list[str]] | None:
-    """(id, po_ids) of the stored delivery with this dedupe key."""
+async def by_dedupe_keys(session: AsyncSession, keys: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """(id, po_ids) of the stored delivery with each dedupe key."""
     connection = await session.connection()
-    statement = select(TABLE.c.id, TABLE.c.po_ids).where(TABLE.c.dedupe_key == key)
-    row = (await connection.execute(statement)).first()
-    return (row.id, list(row.po_ids)) if row else None
+    rows = await connection.execute(_BY_KEYS, {"keys": list(set(keys))})
+    return {row.dedupe_key: (row.id, list(row.po_ids)) for row in rows}
 
 
 async def add_jobs(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    """Outbox rows for a delivery just stored, in one INSERT.
+    """Outbox rows for deliveries just stored, in one INSERT.
 
     `outbox.enqueue` looks each job id up first and builds an ORM object; here the job ids name
-    the new delivery, so none can exist yet, and the lookup was a third of the request's cost.
+    the new deliveries, so none can exist yet, and the lookup was a third of the request's cost.
     """
-    connection = await session.connection()
-    await connection.execute(OUTBOX.insert(), rows)
+    if rows:
+        connection = await session.connection()
+        await connection.execute(OUTBOX.insert(), rows)
 
 
 def _pending_jobs_of_delivery() -> Any:

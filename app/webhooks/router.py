@@ -5,7 +5,6 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, status
 from pydantic import BaseModel
 
-from app.db.session import SessionDep
 from app.webhooks import service
 
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
@@ -23,7 +22,7 @@ class DeliveryAccepted(BaseModel):
     response_model=DeliveryAccepted,
     responses={413: {"description": "Body too large"}},
 )
-async def inventory_planner(token: str, request: Request, session: SessionDep) -> DeliveryAccepted:
+async def inventory_planner(token: str, request: Request) -> DeliveryAccepted:
     """A `purchase-orders/connection-save` delivery. The PO is re-fetched from IP before anything
     is decided; 202 means the delivery is durably stored, not that it was valid."""
     settings = request.app.state.settings
@@ -34,7 +33,7 @@ async def inventory_planner(token: str, request: Request, session: SessionDep) -
     webhook_id = service.verify_signature(settings, request.headers, body)
     payload, found = service.parse(body)
     accepted = await service.store(
-        session,
+        request.app.state.runtime,
         payload=payload,
         found=found,
         body=body,

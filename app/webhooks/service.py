@@ -6,6 +6,7 @@ before deciding anything, so a forged-but-authenticated body can at worst cause 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import time
@@ -17,10 +18,13 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.config import Settings
+from app.db.session import session_scope
 from app.errors import Conflict, PayloadTooLarge, Unauthorized, Unprocessable
 from app.kit.context import current_request_id
+from app.kit.groupcommit import GroupCommit
 from app.kit.time import utcnow
 from app.models.base import new_id
+from app.runtime import Runtime
 from app.webhooks import repository, signatures
 
 INGEST_JOB = "recommendations.ingest_po"
@@ -116,8 +120,16 @@ def dedupe_key(webhook_id: str | None, found: list[tuple[str, str]], digest: str
     return f"body:{digest}"
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """One delivery, built in its request (request id included), waiting for its batch."""
+
+    values: dict[str, Any]
+    jobs: list[dict[str, Any]]
+
+
 async def store(
-    session: AsyncSession,
+    runtime: Runtime,
     *,
     found: list[tuple[str, str]],
     payload: Any,
@@ -125,29 +137,55 @@ async def store(
     webhook_id: str | None,
     topic: str | None,
 ) -> Accepted:
+    """Store the delivery and its ingest jobs; returns once they are committed.
+
+    Concurrent deliveries share one transaction (a group commit, app.kit.groupcommit): each
+    request's own transaction was two INSERTs around a commit, and on SQLite those commits
+    queued for the one write lock, waiting in its busy handler's sleeps.
+    """
     digest = hashlib.sha256(body).hexdigest()
-    key = dedupe_key(webhook_id, found, digest)
     delivery_id = new_id()
     po_ids = sorted({po for po, _ in found})
-    stored = await repository.insert_new(
-        session,
-        {
-            "id": delivery_id,
-            "source": "inventory_planner",
-            "dedupe_key": key,
-            "webhook_id": webhook_id,
-            "topic": topic,
-            "po_ids": po_ids,
-            "body_sha256": digest,
-            "body": payload,
-            "signed": webhook_id is not None,
-            "received_at": utcnow(),
-        },
+    values = {
+        "id": delivery_id,
+        "source": "inventory_planner",
+        "dedupe_key": dedupe_key(webhook_id, found, digest),
+        "webhook_id": webhook_id,
+        "topic": topic,
+        "po_ids": po_ids,
+        "body_sha256": digest,
+        "body": payload,
+        "signed": webhook_id is not None,
+        "received_at": utcnow(),
+    }
+    jobs = [_ingest_job(po_id, delivery_id) for po_id in po_ids]
+    group: GroupCommit[_Pending, Accepted] = runtime.client(
+        "webhook-intake", lambda rt: GroupCommit(functools.partial(_store_many, rt))
     )
-    if not stored:
-        return await _duplicate(session, key, webhook_id)
-    await repository.add_jobs(session, [_ingest_job(po_id, delivery_id) for po_id in po_ids])
-    return Accepted(delivery_id, po_ids, duplicate=False)
+    return await group(_Pending(values, jobs))
+
+
+async def _store_many(runtime: Runtime, items: list[_Pending]) -> list[Accepted | BaseException]:
+    """One transaction: the new deliveries (a duplicate dedupe key, stored before or earlier in
+    this batch, inserts nothing), their ingest jobs, and what the duplicates duplicate."""
+    async with session_scope(runtime.sessionmaker) as session:
+        stored = await repository.insert_new(session, [item.values for item in items])
+        await repository.add_jobs(
+            session, [job for item in items if item.values["id"] in stored for job in item.jobs]
+        )
+        keys = [item.values["dedupe_key"] for item in items if item.values["id"] not in stored]
+        existing = await repository.by_dedupe_keys(session, keys) if keys else {}
+    results: list[Accepted | BaseException] = []
+    for item in items:
+        values = item.values
+        if values["id"] in stored:
+            results.append(Accepted(values["id"], values["po_ids"], duplicate=False))
+        elif values["webhook_id"]:  # the same signed message again: a replay, whoever sends it
+            results.append(Conflict("This webhook-id was already received."))
+        else:  # an unsigned duplicate is IP retrying or double-sending: acknowledge, change nothing
+            delivery_id, po_ids = existing.get(values["dedupe_key"], ("", []))
+            results.append(Accepted(delivery_id, po_ids, duplicate=True))
+    return results
 
 
 def _ingest_job(po_id: str, delivery_id: str) -> dict[str, Any]:
@@ -164,15 +202,6 @@ def _ingest_job(po_id: str, delivery_id: str) -> dict[str, Any]:
         "attempts": 0,
         "last_error": None,
     }
-
-
-async def _duplicate(session: AsyncSession, key: str, webhook_id: str | None) -> Accepted:
-    if webhook_id:  # the same signed message again: a replay, whoever sends it
-        raise Conflict("This webhook-id was already received.")
-    existing = await repository.by_dedupe_key(session, key)
-    # An unsigned duplicate is IP retrying or double-sending: acknowledge, change nothing.
-    delivery_id, po_ids = existing or ("", [])
-    return Accepted(delivery_id, po_ids, duplicate=True)
 
 
 async def purge_batch(session: AsyncSession, *, retention_days: int, now: datetime, limit: int = 1000) -> int:

@@ -143,3 +143,41 @@ async def test_replays_are_refused(signed: httpx.AsyncClient) -> None:
     stale = _signed_headers(body, "msg_old", ts=int(time.time()) - 3600)
     assert (await signed.post(URL, content=body, headers=stale)).status_code == 409
     assert await _count(signed) == (1, 1)
+
+
+async def test_concurrent_deliveries_share_transactions_and_each_gets_its_answer(
+    plain: httpx.AsyncClient,
+) -> None:
+    """Twenty deliveries at once (ten POs, each sent twice) commit in a few group-committed
+    transactions, not twenty; every new one is stored once and every duplicate names it."""
+    from sqlalchemy import event
+
+    engine = plain.app.state.runtime.engine  # type: ignore[attr-defined]
+    commits = 0
+
+    def counted(_connection: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine.sync_engine, "commit", counted)
+    bodies = [{"purchase-order": {"id": f"po_{n % 10}", "last_modified": "2031-01-01"}} for n in range(20)]
+    try:
+        responses = await asyncio.gather(*(plain.post(URL, json=body) for body in bodies))
+    finally:
+        event.remove(engine.sync_engine, "commit", counted)
+    assert {r.status_code for r in responses} == {202}
+    answers = [r.json() for r in responses]
+    assert sum(not a["duplicate"] for a in answers) == 10
+    for po in range(10):
+        mine = [a for n, a in enumerate(answers) if n % 10 == po]
+        assert len({a["delivery_id"] for a in mine}) == 1 and mine[0]["po_ids"] == [f"po_{po}"]
+    assert await _count(plain) == (10, 10)
+    assert commits < 10
+
+
+async def test_concurrent_replays_of_one_signed_message_store_it_once(signed: httpx.AsyncClient) -> None:
+    body = b'{"purchase-order":{"id":"po_1"}}'
+    headers = _signed_headers(body)
+    responses = await asyncio.gather(*(signed.post(URL, content=body, headers=headers) for _ in range(6)))
+    assert sorted(r.status_code for r in responses) == [202] + [409] * 5
+    assert await _count(signed) == (1, 1)
