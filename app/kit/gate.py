@@ -20,6 +20,7 @@ safely with the kit's own holders of the same keys.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import secrets
@@ -215,19 +216,145 @@ class Locks:
             await self.release()
 
 
+# KEYS[1] semaphore zset; ARGV: old token, new token, lease_ms. The slot goes from one holder to
+# the next without ever being free: 1, or 0 when the old lease had run out (nothing to pass on).
+_SEM_PASS = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+if not score or tonumber(score) <= now then return 0 end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
+redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]) * 2)
+return 1
+"""
+MAX_PASSES = 3  # local hand-overs in a row; then a slot goes back through Redis
+
+
+class _SlotWaiters:
+    """This process's waiters for the slots of one cap, in arrival order (one per event loop).
+
+    A holder that lets go while one of them waits hands its slot straight to it (`_SEM_PASS`: one
+    EVAL, where a release, the waiter's BLPOP and its acquire took three round trips through a
+    busy event loop). At most MAX_PASSES in a row: then the slot is released in Redis, where the
+    waiters of other processes (sync reads share the cap) compete for it. One poller task waits
+    in Redis for everyone here, so N local waiters cost one BLPOP, not N.
+    """
+
+    def __init__(self, cap: RedisSemaphore) -> None:
+        self.cap = cap
+        self.queue: collections.deque[asyncio.Future[str]] = collections.deque()
+        self.passes = 0
+        self.poller: asyncio.Task[None] | None = None
+        self.handing: set[asyncio.Task[None]] = set()
+
+    def _next(self) -> asyncio.Future[str] | None:
+        while self.queue:
+            waiter = self.queue.popleft()
+            if not waiter.done():  # not timed out or cancelled
+                return waiter
+        return None
+
+    async def acquire(self) -> str:
+        token = _token()
+        if not self.queue and await self.cap.try_acquire(token):  # never ahead of our own waiters
+            return token
+        started = time.monotonic()
+        waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        self.queue.append(waiter)
+        if self.poller is None or self.poller.done():
+            self.poller = asyncio.create_task(self._poll())
+        try:
+            async with asyncio.timeout(self.cap.wait_timeout):
+                return await waiter
+        except BaseException as exc:
+            with contextlib.suppress(ValueError):
+                self.queue.remove(waiter)
+            if waiter.done() and not waiter.cancelled():  # handed a slot just as we gave up
+                self._hand_on(waiter.result())
+            if isinstance(exc, TimeoutError):
+                waited = time.monotonic() - started
+                raise LockTimeout(f"No free slot of {self.cap.key} after {waited:.1f}s",
+                                  semaphore=self.cap.key) from None
+            raise
+
+    async def _poll(self) -> None:
+        """Take slots in Redis for the waiters here, one at a time, while any are waiting."""
+        cap = self.cap
+        while self.queue:
+            token = _token()
+            try:
+                acquired = await cap.try_acquire(token)
+            except Exception:  # a Redis blip: the waiters' own timeouts bound the wait
+                log.warning("gate.slot_poll_failed", extra={"semaphore": cap.key}, exc_info=True)
+                await asyncio.sleep(max(cap.poll_seconds, 0.01))
+                continue
+            if acquired:
+                if (waiter := self._next()) is not None:
+                    waiter.set_result(token)
+                else:
+                    await self._release(token)
+                continue
+            with contextlib.suppress(Exception):
+                await _wait_wake(cap.redis, [cap.key], max(cap.poll_seconds, 0.01) * 2.5)
+
+    async def release(self, token: str) -> None:
+        """Hand the slot to the next local waiter, or give it back in Redis with a wake-up."""
+        if self.passes < MAX_PASSES and (waiter := self._next()) is not None:
+            new = _token()
+            try:
+                passed = await self.cap.redis.eval(  # type: ignore[misc]
+                    _SEM_PASS, 1, self.cap.key, token, new, str(int(self.cap.lease_seconds * 1000)))
+            except Exception:  # Redis gone: our lease expires on its own; the poller serves it
+                passed = 0
+            if not passed:
+                self.queue.appendleft(waiter)
+                self._ensure_poller()
+                return
+            self.passes += 1
+            if not waiter.done():
+                waiter.set_result(new)
+            else:  # it gave up while the slot was on its way
+                await self.release(new)
+            return
+        self.passes = 0
+        await self._release(token)
+
+    async def _release(self, token: str) -> None:
+        with contextlib.suppress(Exception):  # Redis gone: the lease expires on its own
+            await self.cap.redis.eval(_SEM_RELEASE, 1, self.cap.key, token, str(self.cap.limit))  # type: ignore[misc]
+
+    def _ensure_poller(self) -> None:
+        if self.queue and (self.poller is None or self.poller.done()):
+            self.poller = asyncio.create_task(self._poll())
+
+    def _hand_on(self, token: str) -> None:
+        """A slot that reached a waiter that gave up: on to the next one (or back to Redis)."""
+        task = asyncio.get_running_loop().create_task(self.release(token))
+        self.handing.add(task)
+        task.add_done_callback(self.handing.discard)
+
+
+_SLOTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _SlotWaiters]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _slot_waiters(cap: RedisSemaphore) -> _SlotWaiters:
+    caps = _SLOTS.setdefault(asyncio.get_running_loop(), {})
+    waiters = caps.get(cap.key)
+    if waiters is None or waiters.cap.redis is not cap.redis:
+        waiters = caps[cap.key] = _SlotWaiters(cap)
+    return waiters
+
+
 @contextlib.asynccontextmanager
 async def slot(cap: RedisSemaphore) -> AsyncIterator[str]:
-    """One slot of `cap`, taken as soon as one is free, given back with a wake-up."""
-    token = _token()
-    started = time.monotonic()
-    while not await cap.try_acquire(token):
-        waited = time.monotonic() - started
-        if cap.wait_timeout is not None and waited >= cap.wait_timeout:
-            raise LockTimeout(f"No free slot of {cap.key} after {waited:.1f}s", semaphore=cap.key)
-        await _wait_wake(cap.redis, [cap.key], max(cap.poll_seconds, 0.01) * 2.5)
+    """One slot of `cap`, taken as soon as one is free, handed on or given back with a wake-up."""
+    waiters = _slot_waiters(cap)
+    token = await waiters.acquire()
     try:
         async with _renewing(lambda: cap.renew(token), cap.lease_seconds, cap.key):
             yield token
     finally:
-        with contextlib.suppress(Exception):  # Redis gone: the lease expires on its own
-            await cap.redis.eval(_SEM_RELEASE, 1, cap.key, token, str(cap.limit))  # type: ignore[misc]
+        await waiters.release(token)

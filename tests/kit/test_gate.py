@@ -117,3 +117,53 @@ async def test_a_key_another_process_holds_is_waited_for_in_redis(redis: Redis, 
     assert not waiter.done()
     await other.release()
     await asyncio.wait_for(waiter, timeout=2)
+
+
+async def test_a_freed_slot_is_handed_to_a_local_waiter_in_one_eval(redis: Redis, rkey: str) -> None:
+    cap = RedisSemaphore(redis, rkey, limit=1, poll_seconds=0.005)
+    holder = gate.slot(cap)
+    await holder.__aenter__()
+    waiter = asyncio.create_task(_hold_slot(cap, 0))
+    await asyncio.sleep(0.05)  # it waits (its poller too, in BLPOP)
+    evals, tries = await _calls(redis, "eval"), await _calls(redis, "zremrangebyscore")
+    await holder.__aexit__(None, None, None)
+    await asyncio.wait_for(waiter, timeout=2)
+    assert await _calls(redis, "eval") - evals == 2  # the hand-over, and the waiter's own release
+    assert await _calls(redis, "zremrangebyscore") == tries  # nobody had to acquire
+
+
+async def _hold_slot(cap: RedisSemaphore, seconds: float) -> None:
+    async with gate.slot(cap):
+        await asyncio.sleep(seconds)
+
+
+async def test_other_processes_get_slots_while_local_waiters_keep_coming(redis: Redis, rkey: str) -> None:
+    """Local hand-overs are capped: every few releases a slot goes back through Redis, where a
+    holder from another process (here: the kit's own semaphore, which gate knows nothing of)
+    can take it, though this process always has waiters."""
+    cap = RedisSemaphore(redis, rkey, limit=1, poll_seconds=0.005)
+    stop = asyncio.Event()
+
+    async def local() -> None:
+        while not stop.is_set():
+            await _hold_slot(cap, 0.002)
+
+    locals_ = [asyncio.create_task(local()) for _ in range(6)]
+    try:
+        other = RedisSemaphore(redis, rkey, limit=1, poll_seconds=0.002)
+        token = await other.acquire(wait_timeout=5)
+        await other.release(token)
+    finally:
+        stop.set()
+        await asyncio.gather(*locals_)
+
+
+async def test_a_slot_waiter_that_times_out_holds_nothing(redis: Redis, rkey: str) -> None:
+    cap = RedisSemaphore(redis, rkey, limit=1, poll_seconds=0.005, wait_timeout=0.05)
+    holder = gate.slot(cap)
+    await holder.__aenter__()
+    with pytest.raises(LockTimeout):
+        await _hold_slot(cap, 0)
+    await holder.__aexit__(None, None, None)
+    assert await cap.holders() == 0
+    await asyncio.wait_for(_hold_slot(cap, 0), timeout=1)
