@@ -10,7 +10,9 @@ lease, a reader releasing a slot through `RedisSemaphore.release`).
 Documents of one process wait for each other's keys without Redis at all (`_LocalKeys`): a key
 this process holds is taken in Redis only after its local holder let go, so Redis sees only the
 contention between processes. Before, a worker's own documents competed through Redis: 4.5 tries
-(an EVAL and a BLPOP each) per document for its SKUs, a quarter of the worker's CPU.
+(an EVAL and a BLPOP each) per document for its SKUs, a quarter of the worker's CPU. Likewise a
+slot its holder lets go goes straight to the next waiter of the same process (`_SlotWaiters`),
+a few times in a row before it goes back through Redis to the other processes.
 
 The keys and their meaning are exactly `RedisLock`'s (token value, PX lease) and
 `RedisSemaphore`'s (zset of tokens scored by lease expiry, server clock), so these waits mix
