@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import importlib
 import uuid
 from collections.abc import AsyncIterator
@@ -22,7 +21,7 @@ from app.errors import ConfigurationError
 from app.kit import telemetry
 from app.kit.context import reset_request_id, set_request_id
 from app.outbox import relay
-from app.runtime import Runtime
+from app.runtime import Runtime, freeze_start_up
 
 # Each domain package exposes `router`; a package listed here that does not exist yet is skipped.
 ROUTERS = (
@@ -75,8 +74,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         relay_task = asyncio.create_task(
             relay.run_forever(runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name)
         )
-    gc.collect()  # what start-up built lives as long as the process: out of later collections
-    gc.freeze()   # (app.worker.settings.startup does the same)
+    freeze_start_up()
     try:
         yield
     finally:

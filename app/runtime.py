@@ -6,6 +6,7 @@ process that never talks to SAP (e.g. `b1bridge migrate`) never logs in.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +17,14 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app.config import Settings
 from app.db.engine import create_engine, sessionmaker
 from app.kit import redis as redis_kit
+
+
+def freeze_start_up() -> None:
+    """Leave what start-up built (modules, mappers, settings), which lives as long as the process,
+    out of every later garbage collection: a full collection walked all of it, a ~100 ms pause of
+    every request and job in flight. Called by the API's lifespan and the worker's start-up."""
+    gc.collect()
+    gc.freeze()
 
 
 def make_arq_redis(settings: Settings) -> ArqRedis:

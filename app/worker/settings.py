@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import importlib
 from types import ModuleType
 from typing import Any
@@ -23,7 +22,7 @@ from app.config import Settings, get_settings
 from app.kit import redis as redis_kit
 from app.kit import telemetry
 from app.outbox import relay
-from app.runtime import Runtime
+from app.runtime import Runtime, freeze_start_up
 
 TASK_MODULES = (
     "app.exceptions.tasks",
@@ -84,10 +83,7 @@ async def startup(ctx: dict[str, Any]) -> None:
     ctx["relay"] = asyncio.create_task(
         relay.run_forever(runtime.sessionmaker, runtime.redis, queue_name=runtime.queue_name)
     )
-    # What start-up built (modules, mappers, settings) lives as long as the process: out of every
-    # future collection. A full collection walked all of it, a pause of ~100 ms for every job.
-    gc.collect()
-    gc.freeze()
+    freeze_start_up()
 
 
 async def shutdown(ctx: dict[str, Any]) -> None:
