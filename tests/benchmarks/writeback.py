@@ -12,9 +12,9 @@ DATABASE_URL / REDIS_URL select PostgreSQL and a real Redis; default: SQLite + e
    one GIL would make the emulator's own CPU time look like pipeline latency. The clock runs from
    "go", sent once every worker has started up (database connection open, SAP sessions logged in,
    periods loaded, as a long-running worker has), until the last worker reports its queue empty
-   and every job finished; `docs_per_s_to_exit` also counts the workers' interpreter shutdown. One worker by
-   default: on this 2-core machine a second one halved each worker's group-commit batches and
-   cost more CPU per document than it added (86 vs 95 documents/s).
+   and every job finished; `docs_per_s_to_exit` also counts the workers' interpreter shutdown.
+   One worker by default: on this 2-core machine a second one halves each worker's group-commit
+   batches and costs more CPU per document than it adds (0.81 vs 0.86 of the ceiling).
 2. Webhook intake: requests/s of POST /webhooks/inventory-planner/{token} against a bare FastAPI
    endpoint answering 202, each served by uvicorn in its own process, both driven by the same
    client (in this process) at the same concurrency, in five interleaved rounds; the
