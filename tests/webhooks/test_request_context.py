@@ -8,13 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 from opentelemetry import trace
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlmodel import select
 
 from app.db.session import session_scope
 from app.models.outbox import OutboxMessage
+from tests.support.spans import recorded_spans
 from tests.webhooks.test_intake import TOKEN, URL, _client
 
 pytestmark = pytest.mark.asyncio
@@ -29,16 +28,8 @@ async def plain(tmp_path: Path, database_url: str | None) -> AsyncIterator[httpx
 
 @pytest.fixture
 def spans(plain: httpx.AsyncClient) -> Iterator[InMemorySpanExporter]:
-    # Without an OTLP endpoint the app leaves the no-op provider: record into our own (it can be
-    # set once per process; the tracers already handed out follow it).
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    yield exporter
-    exporter.shutdown()  # the processor stays registered; a shut-down exporter drops everything
+    with recorded_spans() as exporter:
+        yield exporter
 
 
 async def test_the_request_id_is_echoed_and_reaches_the_queued_job(plain: httpx.AsyncClient) -> None:

@@ -333,21 +333,12 @@ async def test_extra_dates_are_sent_as_unix_seconds() -> None:
 
 
 async def test_every_call_has_a_span_without_secrets() -> None:
-    from opentelemetry import trace
-    from opentelemetry.sdk.trace import TracerProvider
-    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from tests.support.spans import recorded_spans
 
-    provider = trace.get_tracer_provider()
-    if not isinstance(provider, TracerProvider):
-        provider = TracerProvider()
-        trace.set_tracer_provider(provider)
-    exporter = InMemorySpanExporter()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    client, _ = make(lambda r: httpx.Response(200, json={"purchase-order": po("po1")}))
-    await client.get_purchase_order("po1")
-    spans = [s for s in exporter.get_finished_spans() if s.name.startswith("ip ")]
+    with recorded_spans() as exporter:
+        client, _ = make(lambda r: httpx.Response(200, json={"purchase-order": po("po1")}))
+        await client.get_purchase_order("po1")
+        spans = [s for s in exporter.get_finished_spans() if s.name.startswith("ip ")]
     assert [s.name for s in spans] == ["ip GET /api/v1/purchase-orders/{id}"]
     assert spans[0].attributes is not None and spans[0].attributes["http.response.status_code"] == 200
     assert "secret-key" not in repr(dict(spans[0].attributes))
-    exporter.shutdown()
