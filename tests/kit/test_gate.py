@@ -120,7 +120,8 @@ async def test_a_key_another_process_holds_is_waited_for_in_redis(redis: Redis, 
 
 
 async def test_a_freed_slot_is_handed_to_a_local_waiter_in_one_eval(redis: Redis, rkey: str) -> None:
-    cap = RedisSemaphore(redis, rkey, limit=1, poll_seconds=0.005)
+    # A long fallback poll: the poller's BLPOP must not time out and try again while we count.
+    cap = RedisSemaphore(redis, rkey, limit=1, poll_seconds=0.5)
     holder = gate.slot(cap)
     await holder.__aenter__()
     waiter = asyncio.create_task(_hold_slot(cap, 0))
