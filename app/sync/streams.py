@@ -7,13 +7,13 @@ row we saw, whatever happened before it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import AsyncIterator, Iterable
 from datetime import date, time
 from typing import Any
 
 from app.integrations.sap_b1.client import SapB1Client
 from app.integrations.sap_b1.query import Expr, F, params
+from app.kit import fastjson
 
 Row = dict[str, Any]
 
@@ -80,7 +80,7 @@ async def items_by_code(sap: SapB1Client, codes: Iterable[str]) -> AsyncIterator
         response = await sap.request(
             "GET", "Items", params=query, headers={"Prefer": f"odata.maxpagesize={len(chunk)}"}
         )
-        yield list(json.loads(response.content).get("value") or [])
+        yield list(fastjson.loads(response.content).get("value") or [])
 
 
 async def moved_item_codes(sap: SapB1Client, since: Expr) -> set[str]:

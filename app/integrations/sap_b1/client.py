@@ -9,7 +9,6 @@ degrades badly beyond a handful of concurrent requests whichever process sends t
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
@@ -36,6 +35,7 @@ from app.integrations.sap_b1.errors import (
     to_error,
 )
 from app.integrations.sap_b1.query import Expr, F, all_of, literal, params
+from app.kit import fastjson
 from app.kit import redis as kit_redis
 from app.kit.http import make_client
 from app.kit.locker import RedisSemaphore
@@ -221,7 +221,7 @@ class SapB1Client:
 
     async def get_json(self, path: str, params: Params | None = None) -> Any:
         response = await self.request("GET", path, params=params)
-        return json.loads(response.content) if response.content else None
+        return fastjson.loads(response.content) if response.content else None
 
     def _page_headers(self, page_size: int | None) -> dict[str, str]:
         return {"Prefer": f"odata.maxpagesize={page_size or self.page_size}"}
@@ -246,7 +246,7 @@ class SapB1Client:
         query: Params | None = params
         while url is not None:
             response = await self.request("GET", url, params=query, headers=headers)
-            data = json.loads(response.content)
+            data = fastjson.loads(response.content)
             rows = data.get("value") or []
             if not rows:  # a full last page still has a nextLink, which answers an empty page
                 return
@@ -271,7 +271,7 @@ class SapB1Client:
         while True:
             window = all_of(filter, F(key) > last if last is not None else None)
             query = params(filter=window, select=select, orderby=[key], top=size)
-            data = json.loads((await self.request("GET", entity, params=query, headers=headers)).content)
+            data = fastjson.loads((await self.request("GET", entity, params=query, headers=headers)).content)
             rows = data.get("value") or []
             if not rows:
                 return
@@ -286,7 +286,7 @@ class SapB1Client:
     async def get(self, entity: str, key: str | int, *, select: list[str] | None = None) -> Row:
         """One entity by key; its ETag (if the set has them) is put under `@odata.etag`."""
         response = await self.request("GET", key_segment(entity, key), params=params(select=select))
-        row: Row = json.loads(response.content)
+        row: Row = fastjson.loads(response.content)
         row["@odata.etag"] = etag_of(response, row)
         return row
 
@@ -310,7 +310,7 @@ class SapB1Client:
     async def create(self, entity: str, body: Mapping[str, Any]) -> Created:
         """POST; 201 with the entity (DocEntry, DocNum...). Timeouts → SapOutcomeUnknown."""
         response = await self.request("POST", entity, json=dict(body))
-        row: Row = json.loads(response.content) if response.content else {}
+        row: Row = fastjson.loads(response.content) if response.content else {}
         return Created(row, etag_of(response, row), response.headers.get("Location"))
 
     async def patch(self, entity: str, key: str | int, body: Mapping[str, Any], *,
@@ -322,7 +322,7 @@ class SapB1Client:
     async def action(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """A bound or unbound action (`CompanyService_GetFinancePeriods`, `PurchaseOrders(1)/Close`)."""
         response = await self.request("POST", path, json=dict(body) if body is not None else None)
-        return json.loads(response.content) if response.content else None
+        return fastjson.loads(response.content) if response.content else None
 
     async def read_action(self, path: str, body: Mapping[str, Any] | None = None) -> Any:
         """A side-effect-free action sent as POST (the CompanyService getters): retried like a read."""
