@@ -83,11 +83,15 @@ def non_nettable_stock(stocks: Iterable[WarehouseStock]) -> list[Finding]:
     ]
 
 
+# The exclusions that make an item "inactive" in SAP's sense (not group or mapping policy).
+INACTIVE_RULES = (rules.INACTIVE_ITEM, rules.FROZEN_ITEM, rules.NON_INVENTORY_ITEM)
+
+
 def inactive_item(
     sku: str, exclusion: str | None, *, ip_live: bool, open_recommendations: int = 0
 ) -> Finding | None:
     """A not-live SAP item that IP still plans (a live variant) or an open recommendation orders."""
-    if exclusion not in (rules.INACTIVE_ITEM, rules.FROZEN_ITEM, rules.NON_INVENTORY_ITEM):
+    if exclusion not in INACTIVE_RULES:
         return None
     if not ip_live and not open_recommendations:
         return None

@@ -8,7 +8,6 @@ Also the reconcile job: IP's own view of stock (GET /variants) stored next to wh
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -25,7 +24,6 @@ from app.sync.detectors import Finding
 
 logger = logging.getLogger("b1bridge.sync.monitor")
 SOURCE = "sync"
-PAGE = 1000
 STREAMS = ("stock", "receipts")
 
 
@@ -93,50 +91,37 @@ async def _category_findings(session: AsyncSession) -> list[Finding]:
 
 
 async def _item_findings(session: AsyncSession, settings: Settings) -> dict[str, list[Finding]]:
-    """INACTIVE_ITEM, STOCK_DRIFT and SKU_MISMATCH, streamed over the item and IP-stock tables."""
-    out: dict[str, list[Finding]] = defaultdict(list)
+    """INACTIVE_ITEM and STOCK_DRIFT, over the rows that can raise them (filtered in SQL by each
+    detector's own first condition; the pure detectors decide)."""
     open_recs = await _open_recommendation_skus(session)
-    prices: dict[str, float] = {}
-    after = ""
-    while page := await repository.item_page(session, after, PAGE):
-        for item in page:
-            prices[item.sku] = item.avg_price
-            ip_live = (
-                (item.ip_removed is False)
-                if item.ip_removed is not None
-                else (item.sent_hash is not None and not item.sent_removed)
-            )
-            finding = detectors.inactive_item(
-                item.sku, item.excluded_rule, ip_live=ip_live, open_recommendations=open_recs.get(item.sku, 0)
-            )
-            if finding:
-                out["INACTIVE_ITEM"].append(finding)
-        after = page[-1].sku
-    await _drift(session, settings, prices, out)
-    out.setdefault("INACTIVE_ITEM", [])
-    out.setdefault("STOCK_DRIFT", [])
-    return out
-
-
-async def _drift(
-    session: AsyncSession, settings: Settings, prices: dict[str, float], out: dict[str, list[Finding]]
-) -> None:
-    after = ("", "")
-    while page := await repository.ip_stock_page(session, after, PAGE):
-        for row in page:
-            if row.live and row.ip_in_stock is not None:
-                finding = detectors.drift(
-                    row.sku,
-                    row.ip_warehouse_id,
-                    sap_available=row.sap_available,
-                    ip_in_stock=row.ip_in_stock,
-                    avg_price=prices.get(row.sku, 0.0),
-                    abs_tolerance=settings.sync.drift_abs_tolerance,
-                    pct_tolerance=settings.sync.drift_pct_tolerance,
-                )
-                if finding:
-                    out["STOCK_DRIFT"].append(finding)
-        after = (page[-1].sku, page[-1].ip_warehouse_id)
+    inactive = []
+    for sku, rule, ip_removed, sent_hash, sent_removed in await repository.excluded_items(
+        session, detectors.INACTIVE_RULES
+    ):
+        ip_live = (
+            (ip_removed is False) if ip_removed is not None else (sent_hash is not None and not sent_removed)
+        )
+        if finding := detectors.inactive_item(
+            sku, rule, ip_live=ip_live, open_recommendations=open_recs.get(sku, 0)
+        ):
+            inactive.append(finding)
+    drift = []
+    abs_tolerance, pct_tolerance = settings.sync.drift_abs_tolerance, settings.sync.drift_pct_tolerance
+    for sku, warehouse, sap_available, ip_in_stock, price in await repository.drift_candidates(
+        session, abs_tolerance
+    ):
+        finding = detectors.drift(
+            sku,
+            warehouse,
+            sap_available=sap_available,
+            ip_in_stock=ip_in_stock,
+            avg_price=price or 0.0,
+            abs_tolerance=abs_tolerance,
+            pct_tolerance=pct_tolerance,
+        )
+        if finding:
+            drift.append(finding)
+    return {"INACTIVE_ITEM": inactive, "STOCK_DRIFT": drift}
 
 
 async def _open_recommendation_skus(session: AsyncSession) -> dict[str, int]:

@@ -408,22 +408,34 @@ async def group_counts(session: AsyncSession) -> dict[int | None, int]:
     return {r[0]: int(r[1]) for r in result.all()}
 
 
-async def item_page(session: AsyncSession, after: str, limit: int) -> list[ItemState]:
-    query = select(ItemState).where(col(ItemState.sku) > after).order_by(col(ItemState.sku)).limit(limit)
-    result = await session.exec(query)  # type: ignore[call-overload]
-    return list(result.scalars())
-
-
-async def ip_stock_page(session: AsyncSession, after: tuple[str, str], limit: int) -> list[IpStock]:
-    sku, wh = after
+async def excluded_items(session: AsyncSession, rules_: Sequence[str]) -> list[Any]:
+    """(sku, excluded_rule, ip_removed, sent_hash, sent_removed) of the items excluded by one of
+    `rules_`: the only ones INACTIVE_ITEM can concern (a scan of every item object took seconds)."""
+    t = ItemState.__table__  # type: ignore[attr-defined]
     query = (
-        select(IpStock)
-        .where(or_(col(IpStock.sku) > sku, and_(col(IpStock.sku) == sku, col(IpStock.ip_warehouse_id) > wh)))
-        .order_by(col(IpStock.sku), col(IpStock.ip_warehouse_id))
-        .limit(limit)
+        select(t.c.sku, t.c.excluded_rule, t.c.ip_removed, t.c.sent_hash, t.c.sent_removed)
+        .where(t.c.excluded_rule.in_(list(rules_)))
+        .order_by(t.c.sku)
     )
-    result = await session.exec(query)  # type: ignore[call-overload]
-    return list(result.scalars())
+    return list(await session.execute(query))
+
+
+async def drift_candidates(session: AsyncSession, abs_tolerance: float) -> list[Any]:
+    """(sku, ip_warehouse_id, sap_available, ip_in_stock, avg_price) of live IP rows whose two
+    figures differ by more than `abs_tolerance`: the detector's own first condition, so the rest of
+    the table (stock in step with IP) is never read."""
+    s, i = IpStock.__table__, ItemState.__table__  # type: ignore[attr-defined]
+    query = (
+        select(s.c.sku, s.c.ip_warehouse_id, s.c.sap_available, s.c.ip_in_stock, i.c.avg_price)
+        .select_from(s.outerjoin(i, i.c.sku == s.c.sku))
+        .where(
+            s.c.live.is_(True),
+            s.c.ip_in_stock.is_not(None),
+            func.abs(s.c.sap_available - s.c.ip_in_stock) > abs_tolerance,
+        )
+        .order_by(s.c.sku, s.c.ip_warehouse_id)
+    )
+    return list(await session.execute(query))
 
 
 async def receipts(session: AsyncSession, po_id: str) -> dict[str, PoReceipt]:
