@@ -63,6 +63,11 @@ class Plan:
     trust_digests: bool = False
 
     @functools.cached_property
+    def digest(self) -> Callable[[Row], str]:
+        """rules.item_digest in this run's context."""
+        return rules.item_hasher(self.context)
+
+    @functools.cached_property
     def context(self) -> str:
         """Everything besides the item itself that its evaluation depends on."""
         groups = sorted((code, g.ip_category, g.include_in_planning) for code, g in self.groups.items())
@@ -91,16 +96,18 @@ class Plan:
         }
 
 
-@dataclass
+@dataclass(slots=True)
 class ItemEval:
     sku: str
     item: Row
     exclusion: str | None
     held: bool
-    fields: dict[str, Any]
+    title: str
+    barcode: str | None
     rows: list[rules.StockRow]
     totals: dict[str, float]
     group: int | None
+    updated: datetime | None  # SAP's UpdateDate + UpdateTime
 
     @property
     def live(self) -> bool:
@@ -115,15 +122,18 @@ def evaluate(item: Row, plan: Plan) -> ItemEval:
         decision.exclusion if decision.exclusion == rules.GROUP_EXCLUDED else None
     )
     rows = rules.stock_rows(item, plan.routes)
+    fields = rules.variant_fields(item)
     return ItemEval(
-        str(item["ItemCode"]),
+        fields["sku"],
         item,
         exclusion,
         decision.exclusion == rules.UNMAPPED_CATEGORY,
-        rules.variant_fields(item),
+        fields["title"],
+        fields["barcode"],
         rows,
         rules.ip_totals(rows),
         group_code,
+        rules.sap_datetime(item.get("UpdateDate"), item.get("UpdateTime"), plan.zone),
     )
 
 
@@ -178,6 +188,8 @@ class StockEngine:
         self.progress = progress or (lambda n: None)
         self.counts = Counts()
         self.seen: set[str] = set()
+        self._variant_csv = sinks.adder(Entity.variants, rules.VARIANT_COLUMNS)
+        self._stock_csv = sinks.adder(Entity.variant_warehouses, rules.STOCK_COLUMNS)
 
     # --- passes -------------------------------------------------------------------------------
 
@@ -195,9 +207,9 @@ class StockEngine:
     async def _consume(self, pages: AsyncIterator[list[Row]]) -> None:
         """Several pages per transaction: each commit is a WAL fsync on SQLite and a round trip
         on PostgreSQL, and nothing is marked as sent before the run's end anyway (two phases), so
-        a bigger transaction loses nothing when a run fails. (Writing behind, in a task of its
-        own while the next page is evaluated, was measured too: no faster, since evaluation and
-        the driver share one GIL, and a queue of batches more in memory.)"""
+        a bigger transaction loses nothing when a run fails. (Writing behind, in a task and on a
+        connection of its own while the next page is evaluated, was measured twice: no faster,
+        since evaluation, the upserts' parameters and the driver's binding share one GIL.)"""
         async with contextlib.aclosing(prefetch(pages)) as stream:
             done = False
             while not done:
@@ -216,44 +228,57 @@ class StockEngine:
             self.seen.update(fresh)
         self.counts.read += len(page)
         if fresh:
-            await self._page(session, list(fresh.values()))
+            batch = await self._page(session, list(fresh.values()))
+            if not self.plan.dry_run:
+                await batch.write(session)
         self.progress(len(page))
 
     # --- one page -----------------------------------------------------------------------------
 
-    async def _page(self, session: AsyncSession, page: list[Row]) -> None:
+    async def _page(self, session: AsyncSession, page: list[Row]) -> _Batch:
         """Items whose digest is unchanged since a successful run only have seen_at moved; the
         others are evaluated against their stored rows (which only items stored before have)."""
+        plan, batch = self.plan, _Batch(self.plan.run_id, self.plan.now)
         stored = await repository.item_digests(session, [str(i["ItemCode"]) for i in page])
-        batch = _Batch(self.plan.run_id, self.plan.now)
-        evals, digests = [], {}
+        evals: list[tuple[ItemEval, str]] = []
         for item in page:
-            sku, digest = str(item["ItemCode"]), rules.item_digest(item, self.plan.context)
-            if self.plan.trust_digests and stored.get(sku) == digest:
+            sku, digest = str(item["ItemCode"]), plan.digest(item)
+            if plan.trust_digests and stored.get(sku) == digest:
                 batch.seen.append(sku)
                 self.counts.skipped += self._skipped(item)
-                continue
-            evals.append(evaluate(item, self.plan))
-            digests[sku] = digest
-        known = [e.sku for e in evals if e.sku in stored]
+            else:
+                evals.append((evaluate(item, plan), digest))
+        known = [e.sku for e, _ in evals if e.sku in stored]
         old_items = await repository.items(session, known) if known else {}
         old_snaps = await repository.snapshots(session, known) if known else {}
         old_ip = await repository.ip_stock(session, known) if known else {}
-        for e in evals:
-            prev = old_items.get(e.sku)
-            self._snapshot(e, old_snaps.get(e.sku, {}), batch)
-            if e.held:
-                self.counts.skipped += 1
-            else:
-                self._ip_stock(e.sku, e.live, e.totals, old_ip.get(e.sku, {}), batch)
-                self._variant(e, prev, batch)
-            row = self._item_row(e, digests[e.sku], batch.pending.pop(e.sku, None))
-            if prev is not None and row["pending_run_id"] is None and _same_item(prev, row):
-                batch.seen.append(e.sku)  # nothing but seen_at moves: one UPDATE for the page
-            else:
-                batch.items.append(row)
-        if not self.plan.dry_run:
-            await batch.write(session)
+        for e, digest in evals:
+            self._item(e, digest, old_items.get(e.sku), old_snaps.get(e.sku), old_ip.get(e.sku), batch)
+        return batch
+
+    def _item(
+        self,
+        e: ItemEval,
+        digest: str,
+        prev: Stored | None,
+        old_snaps: dict[str, Stored] | None,
+        old_ip: dict[str, Stored] | None,
+        batch: _Batch,
+    ) -> None:
+        """Everything one evaluated item writes: its snapshot rows, its IP rows and variant row
+        (unless held), and its own row (or only seen_at when nothing else moved)."""
+        self._snapshot(e, old_snaps, batch)
+        pending = None
+        if e.held:
+            self.counts.skipped += 1
+        else:
+            self._ip_stock(e.sku, e.live, e.totals, old_ip, batch)
+            pending = self._variant(e, prev)
+        row = self._item_row(e, digest, pending)
+        if prev is not None and pending is None and _same_item(prev, row):
+            batch.seen.append(e.sku)  # nothing but seen_at moves: one UPDATE for the page
+        else:
+            batch.items.append(row)
 
     def _skipped(self, item: Row) -> int:
         """What evaluate() would have counted as kept out, for an item it is not run on."""
@@ -266,48 +291,38 @@ class StockEngine:
         )
         return excluded + (held.exclusion == rules.UNMAPPED_CATEGORY)
 
-    def _snapshot(self, e: ItemEval, old: dict[str, Stored], batch: _Batch) -> None:
-        now, updated = (
-            self.plan.now,
-            rules.sap_datetime(e.item.get("UpdateDate"), e.item.get("UpdateTime"), self.plan.zone),
-        )
-        present = set()
+    def _snapshot(self, e: ItemEval, old: dict[str, Stored] | None, batch: _Batch) -> None:
+        """Changed SAP rows (all of them for an item stored before without them), in
+        SNAPSHOT_COLUMNS order: the StockRow's own fields sit in the middle."""
+        sku, now, updated = e.sku, self.plan.now, e.updated
+        counts, snaps = self.counts, batch.snaps
         for r in e.rows:
-            present.add(r.sap_warehouse)
             if r.exclusion is not None:
-                self.counts.skipped += 1
-            prev = old.get(r.sap_warehouse)
-            if prev is not None and _same_snapshot(prev, r):
+                counts.skipped += 1
+            if old and (prev := old.get(r.sap_warehouse)) is not None and _same_snapshot(prev, r):
                 continue
-            self.counts.changed += 1
-            batch.snaps.append(
-                {
-                    "sku": e.sku,
-                    "sap_warehouse": r.sap_warehouse,
-                    "on_hand": r.on_hand,
-                    "committed": r.committed,
-                    "ordered": r.ordered,
-                    "available": r.available,
-                    "ip_warehouse_id": r.ip_warehouse_id,
-                    "excluded_rule": r.exclusion,
-                    "sap_updated_at": updated,
-                    "seen_at": now,
-                    "changed_at": now,
-                }
-            )
-        batch.gone.extend((e.sku, wh) for wh in old if wh not in present)
+            counts.changed += 1
+            snaps.append((sku, *r, updated, now, now))
+        if old:
+            present = {r.sap_warehouse for r in e.rows}
+            batch.gone.extend((sku, wh) for wh in old if wh not in present)
 
     def _ip_stock(
         self,
         sku: str,
         live: bool,
         totals: dict[str, float],
-        old: dict[str, Stored],
+        old: dict[str, Stored] | None,
         batch: _Batch,
     ) -> None:
-        known = {wh for wh in old if wh not in self.plan.held_ip}
-        for wh in sorted(set(totals) | known):
-            prev = old.get(wh)
+        """IP rows whose figure, liveness or sent value moves; the ones IP must hear of also go
+        into the variant-warehouses file."""
+        if old:
+            targets = sorted(set(totals) | {wh for wh in old if wh not in self.plan.held_ip})
+        else:
+            targets = sorted(totals)
+        for wh in targets:
+            prev = old.get(wh) if old else None
             value = totals.get(wh, 0.0 if live else None)
             action = rules.stock_action(
                 prev.sent_value if prev else None, bool(prev and prev.sent_removed), live, value
@@ -323,60 +338,53 @@ class StockEngine:
 
     def _ip_row(
         self, sku: str, wh: str, value: float | None, live: bool, action: tuple[str, float | None] | None
-    ) -> Row:
-        row: Row = {
-            "sku": sku,
-            "ip_warehouse_id": wh,
-            "sap_available": value or 0.0,
-            "live": live,
-            "changed_at": self.plan.now,
-            "pending_value": None,
-            "pending_removed": False,
-            "pending_run_id": None,
-        }
-        if action is not None and self.plan.advanced:
-            sent = action[1] if action[0] == "stock" else None
-            self.sinks.add(Entity.variant_warehouses, rules.stock_row(sku, wh, sent, now=self.plan.now))
-            self.counts.sent += 1
-            row.update(pending_value=sent, pending_removed=sent is None, pending_run_id=self.plan.run_id)
-        return row
+    ) -> tuple[Any, ...]:
+        """An ip_stock row in IP_COLUMNS order; a row sent this run carries it as pending."""
+        now = self.plan.now
+        if action is None or not self.plan.advanced:
+            return (sku, wh, value or 0.0, live, now, None, False, None)
+        sent = action[1] if action[0] == "stock" else None
+        self._stock_csv(rules.stock_row(sku, wh, sent, now=now))
+        self.counts.sent += 1
+        return (sku, wh, value or 0.0, live, now, sent, sent is None, self.plan.run_id)
 
-    def _variant(self, e: ItemEval, prev: Stored | None, batch: _Batch) -> None:
-        new_hash = rules.fields_hash(e.fields, removed=not e.live)
+    def _variant(self, e: ItemEval, prev: Stored | None) -> tuple[str, bool] | None:
+        """The variant row when IP must hear of the item; (hash, removed) to store as pending."""
+        new_hash = rules.variant_hash(e.sku, e.title, e.barcode, removed=not e.live)
         action = rules.variant_action(
             prev.sent_hash if prev else None, bool(prev and prev.sent_removed), e.live, new_hash
         )
         if action is None or not self.plan.advanced:
-            return
-        created = rules.sap_datetime(e.item.get("CreateDate"), None, self.plan.zone) or self.plan.now
-        self.sinks.add(
-            Entity.variants,
-            rules.variant_row(e.fields, created=created, now=self.plan.now, removed=action == "removed"),
+            return None
+        now = self.plan.now
+        created = rules.sap_datetime(e.item.get("CreateDate"), None, self.plan.zone) or now
+        removed = action == "removed"
+        self._variant_csv(
+            rules.variant_row(e.sku, e.title, e.barcode, created=created, now=now, removed=removed)
         )
         self.counts.sent += 1
-        batch.pending[e.sku] = (new_hash, action == "removed")
+        return new_hash, removed
 
-    def _item_row(self, e: ItemEval, digest: str | None, pending: tuple[str, bool] | None) -> Row:
-        """The item's upsert; the variant row this run spooled for it (if any) rides along as pending."""
-        return {
-            "sku": e.sku,
-            "name": e.fields["title"][:200],
-            "barcode": e.fields.get("barcode"),
-            "group_code": e.group,
-            "avg_price": float(e.item.get("AvgStdPrice") or 0.0),
-            "live": e.live,
-            "excluded_rule": e.exclusion or (rules.UNMAPPED_CATEGORY if e.held else None),
-            "sap_created": str(e.item.get("CreateDate") or "")[:10] or None,
-            "sap_updated_at": rules.sap_datetime(
-                e.item.get("UpdateDate"), e.item.get("UpdateTime"), self.plan.zone
-            ),
-            "seen_at": self.plan.now,
-            "missing_since": None,
-            "digest": digest,
-            "pending_hash": pending[0] if pending else None,
-            "pending_removed": pending[1] if pending else False,
-            "pending_run_id": self.plan.run_id if pending else None,
-        }
+    def _item_row(self, e: ItemEval, digest: str | None, pending: tuple[str, bool] | None) -> tuple[Any, ...]:
+        """The item's upsert in ITEM_COLUMNS order; the variant row this run spooled for it (if
+        any) rides along as pending."""
+        return (
+            e.sku,
+            e.title[:200],
+            e.barcode,
+            e.group,
+            float(e.item.get("AvgStdPrice") or 0.0),
+            e.live,
+            e.exclusion or (rules.UNMAPPED_CATEGORY if e.held else None),
+            str(e.item.get("CreateDate") or "")[:10] or None,
+            e.updated,
+            self.plan.now,
+            None,  # missing_since: a row seen again is never missing
+            digest,
+            pending[0] if pending else None,
+            pending[1] if pending else False,
+            self.plan.run_id if pending else None,
+        )
 
     # --- what SAP no longer has ---------------------------------------------------------------
 
@@ -398,18 +406,22 @@ class StockEngine:
         batch = _Batch(self.plan.run_id, self.plan.now, gone=stale)
         for sku in skus:
             item = old_items[sku]
-            self._ip_stock(sku, False, {}, old_ip.get(sku, {}), batch)
+            self._ip_stock(sku, False, {}, old_ip.get(sku), batch)
             gone = ItemEval(
                 sku,
                 {"ItemCode": sku, "CreateDate": item.sap_created},
                 MISSING_IN_SAP,
                 False,
-                {"sku": sku, "title": item.name or sku, "barcode": item.barcode},
+                item.name or sku,
+                item.barcode,
                 [],
                 {},
                 item.group_code,
+                None,
             )
-            self._variant(gone, item, batch)
+            pending = self._variant(gone, item)
+            if pending is not None:
+                batch.pending[sku] = pending
         await batch.write(session)
         await repository.mark_missing(session, skus, self.plan.now)
 
@@ -446,37 +458,56 @@ def _same_snapshot(prev: Stored, row: rules.StockRow) -> bool:
     )
 
 
-# The item columns an upsert writes, compared with the stored row (seen_at always moves; a row
-# seen again is never missing).
-_ITEM_FIELDS = (
-    "name", "barcode", "group_code", "avg_price", "live", "excluded_rule", "sap_created", "sap_updated_at",
-    "digest",
+# The columns of the rows the engine writes, in the order of its tuples.
+SNAPSHOT_COLUMNS = (
+    "sku", "sap_warehouse", "on_hand", "committed", "ordered", "available", "ip_warehouse_id",
+    "excluded_rule", "sap_updated_at", "seen_at", "changed_at",
+)  # fmt: skip
+IP_COLUMNS = (
+    "sku", "ip_warehouse_id", "sap_available", "live", "changed_at", "pending_value", "pending_removed",
+    "pending_run_id",
+)  # fmt: skip
+ITEM_COLUMNS = (
+    "sku", "name", "barcode", "group_code", "avg_price", "live", "excluded_rule", "sap_created",
+    "sap_updated_at", "seen_at", "missing_since", "digest", "pending_hash", "pending_removed",
+    "pending_run_id",
+)  # fmt: skip
+# The item columns compared with the stored row (seen_at always moves; a row seen again is never
+# missing), with their places in an item row.
+_ITEM_FIELDS = tuple(
+    (name, ITEM_COLUMNS.index(name))
+    for name in (
+        "name", "barcode", "group_code", "avg_price", "live", "excluded_rule", "sap_created",
+        "sap_updated_at", "digest",
+    )
 )  # fmt: skip
 
 
-def _same_item(prev: Stored, row: Row) -> bool:
-    return prev.missing_since is None and all(getattr(prev, f) == row[f] for f in _ITEM_FIELDS)
+def _same_item(prev: Stored, row: tuple[Any, ...]) -> bool:
+    return prev.missing_since is None and all(getattr(prev, f) == row[i] for f, i in _ITEM_FIELDS)
 
 
 @dataclass
 class _Batch:
-    """The rows one page writes, in bulk."""
+    """The rows one page writes, in bulk: tuples in the *_COLUMNS orders."""
 
     run_id: str
     now: datetime
-    items: list[Row] = field(default_factory=list)
+    items: list[tuple[Any, ...]] = field(default_factory=list)
     seen: list[str] = field(default_factory=list)
-    snaps: list[Row] = field(default_factory=list)
-    ips: list[Row] = field(default_factory=list)
+    snaps: list[tuple[Any, ...]] = field(default_factory=list)
+    ips: list[tuple[Any, ...]] = field(default_factory=list)
     gone: list[tuple[str, str]] = field(default_factory=list)
-    pending: dict[str, tuple[str, bool]] = field(default_factory=dict)
+    pending: dict[str, tuple[str, bool]] = field(default_factory=dict)  # items SAP no longer has
 
     async def write(self, session: AsyncSession) -> None:
-        await repository.upsert(session, ItemState, self.items, ["sku"])
+        await repository.upsert_rows(session, ItemState, ITEM_COLUMNS, self.items, ["sku"])
         await repository.touch_items(session, self.seen, self.now)
         await repository.set_item_pending(session, self.pending, self.run_id)
-        await repository.upsert(session, StockSnapshot, self.snaps, ["sku", "sap_warehouse"])
-        await repository.upsert(session, IpStock, self.ips, ["sku", "ip_warehouse_id"])
+        await repository.upsert_rows(
+            session, StockSnapshot, SNAPSHOT_COLUMNS, self.snaps, ["sku", "sap_warehouse"]
+        )
+        await repository.upsert_rows(session, IpStock, IP_COLUMNS, self.ips, ["sku", "ip_warehouse_id"])
         await repository.delete_snapshots(session, self.gone)
 
 

@@ -73,12 +73,25 @@ def _write_table(model: type[SQLModel]) -> Table:
 async def upsert(
     session: AsyncSession, model: type[SQLModel], rows: Sequence[dict[str, Any]], keys: Sequence[str]
 ) -> None:
-    """INSERT ... ON CONFLICT (keys) DO UPDATE, handed to the driver as plain tuples.
+    """INSERT ... ON CONFLICT (keys) DO UPDATE of dict rows; every row has the first row's keys."""
+    if rows:
+        columns = tuple(rows[0])
+        await upsert_rows(session, model, columns, [tuple(r[c] for c in columns) for r in rows], keys)
+
+
+async def upsert_rows(
+    session: AsyncSession,
+    model: type[SQLModel],
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    keys: Sequence[str],
+) -> None:
+    """INSERT ... ON CONFLICT (keys) DO UPDATE of rows given as tuples in `columns` order, handed
+    to the driver as plain tuples.
 
     The statement is compiled once per (dialect, table, columns); each column's bind processor
     (the same ones SQLAlchemy would apply) runs over the batch column by column. SQLAlchemy's own
-    per-row parameter handling was the larger part of a first full run's CPU time. Every row of a
-    batch has the same keys (the first row's).
+    per-row parameter handling was the larger part of a first full run's CPU time.
 
     Rows go as multi-row VALUES, CHUNK_ROWS per statement, not as an executemany: on PostgreSQL
     one statement is one server round instead of a Bind/Execute per row; on SQLite the driver
@@ -88,20 +101,20 @@ async def upsert(
     if not rows:
         return
     conn = await session.connection()
-    sql, columns = _upsert_sql(conn.dialect, model, tuple(rows[0]), tuple(keys))
-    values = []
-    for name, process, default in columns:
-        column = [row[name] for row in rows] if default is _GIVEN else [default] * len(rows)
-        values.append(column if process is None else list(map(process, column)))
+    sql, binds = _upsert_sql(conn.dialect, model, tuple(columns), tuple(keys))
+    given = list(zip(*rows, strict=True))  # one tuple per given column
+    values: list[Iterable[Any]] = []
+    for name, process, default in binds:
+        column = given[columns.index(name)] if default is _GIVEN else itertools.repeat(default, len(rows))
+        values.append(column if process is None else map(process, column))
     tuples = list(zip(*values, strict=True))
-    key_of = operator.itemgetter(*(i for i, (name, _, _) in enumerate(columns) if name in keys))
-    unique = {key_of(t): t for t in tuples}
-    if len(unique) < len(tuples):
-        tuples = list(unique.values())
+    key_of = operator.itemgetter(*(i for i, (name, _, _) in enumerate(binds) if name in keys))
+    if len(set(map(key_of, tuples))) < len(tuples):  # rare: the check runs in C, the fix does not
+        tuples = list({key_of(t): t for t in tuples}.values())
     for start in range(0, len(tuples), CHUNK_ROWS):
         chunk = tuples[start : start + CHUNK_ROWS]
         flat = tuple(itertools.chain.from_iterable(chunk))
-        await conn.exec_driver_sql(_multi_row(sql, len(columns), len(chunk)), flat)
+        await conn.exec_driver_sql(_multi_row(sql, len(binds), len(chunk)), flat)
 
 
 # Rows per statement: 500 x the widest upsert (19 columns) stays far below both databases' bound

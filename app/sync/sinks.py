@@ -8,17 +8,18 @@ import csv
 import os
 import uuid
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from app.integrations.inventory_planner import feeds
-from app.integrations.inventory_planner.csv_specs import DELIVERY_ORDER, SPECS, ColumnType, Entity
+from app.integrations.inventory_planner.csv_specs import DELIVERY_ORDER, SPECS, Column, ColumnType, Entity
+from app.integrations.inventory_planner.errors import FeedValidationError
 
-# Strings are mostly distinct (SKUs, titles): memoising them would only fill the memo.
-_FREE_TEXT = frozenset({ColumnType.string})
 _MEMO_SIZE = 8_192  # bounded: it is cleared when full, and a big memo is a big share of peak RSS
+RowAdder = Callable[[Sequence[Any]], None]
 
 
 class Spool:
@@ -35,40 +36,42 @@ class Spool:
         self._writer = csv.writer(self._raw, lineterminator=feeds.LINE_TERMINATOR)
         self._writer.writerow(self.header)
         self.rows = 0
-        self._names = frozenset(self.header)
-        self._columns = [(name, self.spec.column(name)) for name in self.header]
-        self._memo: dict[tuple[int, type, Any], str] = {}
 
     def add(self, row: Mapping[str, Any]) -> None:
         self.rows += 1
-        self._writer.writerow(self._format(row))
+        self._writer.writerow(feeds.format_row(self.spec, self.header, row, self.rows))
 
-    def _format(self, row: Mapping[str, Any]) -> list[str]:
-        """`feeds.format_row`, minus the per-cell column lookup and with repeated values formatted
-        once: a full run writes ~400k rows whose timestamps and quantities repeat (UPDATED_AT is the
-        run's clock), and formatting was a fifth of its time. Cells are pure functions of (column,
-        value) and only successes are remembered (keyed by type too: True == 1.0); any problem goes
-        through format_row itself, so the error raised is exactly the writer's."""
-        if not self._names.issuperset(row):
-            return feeds.format_row(self.spec, self.header, row, self.rows)
-        memo, cells = self._memo, []
-        try:
-            for index, (name, column) in enumerate(self._columns):
-                value = row.get(name)
-                if column.type in _FREE_TEXT:
-                    cells.append(feeds.format_cell(column, value))
-                    continue
-                key = (index, type(value), value)
-                text = memo.get(key)
-                if text is None:
-                    text = memo[key] = feeds.format_cell(column, value)
-                cells.append(text)
-        except (ValueError, TypeError):
-            return feeds.format_row(self.spec, self.header, row, self.rows)
-        finally:
-            if len(memo) > _MEMO_SIZE:
-                memo.clear()
-        return cells
+    def adder(self, columns: Sequence[str]) -> RowAdder:
+        """`add` for rows given as tuples in `columns` order: what a full run writes ~400k times.
+
+        Each header cell is formatted by its column's own function, and cells of every type but
+        free text are remembered by value (UPDATED_AT is the run's clock, quantities repeat):
+        formatting through format_row was a fifth of a first full run. Any problem goes through
+        format_row itself, so the error raised is exactly the writer's."""
+        unknown = set(columns) - set(self.header)
+        if unknown:
+            raise ValueError(f"{self.spec.name}: columns not in the header: {sorted(unknown)}")
+        cells = [
+            (columns.index(name) if name in columns else None, _formatter(self.spec.column(name)))
+            for name in self.header
+        ]
+        in_order = list(columns) == list(self.header)
+        formatters = [f for _, f in cells]
+        writerow = self._writer.writerow
+
+        def add(values: Sequence[Any]) -> None:
+            self.rows += 1
+            try:
+                if in_order:
+                    row = [f(v) for f, v in zip(formatters, values, strict=True)]
+                else:
+                    row = [f(values[i] if i is not None else None) for i, f in cells]
+            except (ValueError, TypeError) as exc:
+                feeds.format_row(self.spec, self.header, dict(zip(columns, values, strict=True)), self.rows)
+                raise FeedValidationError(f"{self.spec.name} row {self.rows}: {exc}") from exc
+            writerow(row)
+
+        return add
 
     def finish(self) -> feeds.FeedFile | None:
         """Rename into place and re-validate what is on disk; an empty file is not a file."""
@@ -104,11 +107,30 @@ class Sinks:
         self.counts[entity.value] += 1
         if len(self.samples[entity.value]) < self.sample_size:
             self.samples[entity.value].append(dict(row))
-        if self.folder is None:
-            return
+        if self.folder is not None:
+            self._spool(entity).add(row)
+
+    def adder(self, entity: Entity, columns: Sequence[str]) -> RowAdder:
+        """`add` for rows given as tuples in `columns` order, counted and sampled the same way."""
+        name, spooled = entity.value, None
+
+        def add(values: Sequence[Any]) -> None:
+            nonlocal spooled
+            self.counts[name] += 1
+            if self.counts[name] <= self.sample_size:
+                self.samples[name].append(dict(zip(columns, values, strict=True)))
+            if self.folder is not None:
+                if spooled is None:
+                    spooled = self._spool(entity).adder(columns)
+                spooled(values)
+
+        return add
+
+    def _spool(self, entity: Entity) -> Spool:
         if entity not in self.spools:
+            assert self.folder is not None
             self.spools[entity] = Spool(self.folder, entity)
-        self.spools[entity].add(row)
+        return self.spools[entity]
 
     def finish(self) -> list[feeds.FeedFile]:
         """Finished files in delivery order (warehouses, variants, then variant-warehouses...)."""
@@ -120,3 +142,40 @@ class Sinks:
         for spool in self.spools.values():
             spool.discard()
         self.spools.clear()
+
+
+def _formatter(column: Column) -> Callable[[Any], str]:
+    """feeds.format_cell for one column; for all but free text, remembered per value of the type
+    the column expects (by type too: True == 1.0, and a bool is no number)."""
+    if column.type == ColumnType.string:
+        plain = not column.choices
+
+        def format_text(value: Any) -> str:
+            # format_cell's answer for a non-blank str without NUL and choices is the str itself
+            if plain and type(value) is str and value and "\x00" not in value and not value.isspace():
+                return value
+            return feeds.format_cell(column, value)
+
+        return format_text
+    expected = _EXPECTED[column.type]
+    memo: dict[Any, str] = {}
+
+    def format_cell(value: Any) -> str:
+        if type(value) is not expected:
+            return feeds.format_cell(column, value)
+        text = memo.get(value)
+        if text is None:
+            if len(memo) >= _MEMO_SIZE:
+                memo.clear()
+            text = memo[value] = feeds.format_cell(column, value)
+        return text
+
+    return format_cell
+
+
+_EXPECTED: dict[ColumnType, type] = {
+    ColumnType.float: float,
+    ColumnType.boolean: bool,
+    ColumnType.timestamp: datetime,
+    ColumnType.date: date,
+}
