@@ -236,7 +236,8 @@ async def _kick_off(demo: Demo, runtime: Any) -> None:
 
     headers = {"Authorization": f"Bearer {demo.admin_key}"}
     run = (await demo.api.post("/sync/stock", json={"full": True}, headers=headers)).json()
-    await _wait_for_run(demo, run["id"], headers)
+    if (await _wait_for_run(demo, run["id"], headers)).get("files"):
+        await _wait_for_delivery(demo, run["id"], headers)
     await asyncio.to_thread(demo.ip.run_sync)  # IP's nightly sync, now rather than at 02:00
     drifting, warehouse = demo.ip.config.skus[2], f"{CONNECTION}.MAIN"
     with contextlib.suppress(StopIteration, KeyError):
@@ -250,13 +251,27 @@ async def _kick_off(demo: Demo, runtime: Any) -> None:
         await demo.ip.save_to_connection(po["id"])
 
 
-async def _wait_for_run(demo: Demo, run_id: str, headers: dict[str, str]) -> None:
+async def _wait_for_run(demo: Demo, run_id: str, headers: dict[str, str]) -> dict[str, Any]:
+    run: dict[str, Any] = {}
     for _ in range(600):
         run = (await demo.api.get(f"/sync/runs/{run_id}", headers=headers)).json()
         if run.get("finished_at"):
             console.print(f"first full sync: {run['status']}, counts {run['counts']}")
-            return
+            return run
         await asyncio.sleep(0.5)
+    return run
+
+
+async def _wait_for_delivery(demo: Demo, run_id: str, headers: dict[str, str]) -> None:
+    """The run's files reach IP's SFTP through a worker job of their own: IP's sync before they
+    landed would read none of them, and the reconcile after it would show every SKU as drifting."""
+    for _ in range(120):
+        found = (await demo.api.get("/feeds/deliveries", headers=headers)).json()
+        mine = [d for d in found if d["run_id"] == run_id]
+        if mine and all(d["status"] == "delivered" for d in mine):
+            return
+        await asyncio.sleep(0.25)
+    console.print("[yellow]the first sync's files are not on IP's SFTP yet: see /feeds/deliveries[/yellow]")
 
 
 def _banner(demo: Demo, base: str, data_dir: Path) -> None:

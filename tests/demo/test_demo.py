@@ -53,5 +53,7 @@ def test_demo_runs_syncs_posts_and_raises_the_seeded_exceptions(tmp_path: Path) 
         "SKU_MISMATCH",
     ):
         assert kind in output, kind
+    # Only the SKU the demo skewed in IP drifts: IP synced after our files landed, not before.
+    assert "'STOCK_DRIFT': 1" in output
     assert "PurchaseOrders" in output  # orders saved in IP became SAP purchase orders
     assert list((tmp_path / "demo" / "ip-sftp").rglob("variant-warehouses_*.csv"))
