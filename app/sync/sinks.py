@@ -42,32 +42,23 @@ class Spool:
         self._writer.writerow(feeds.format_row(self.spec, self.header, row, self.rows))
 
     def adder(self, columns: Sequence[str]) -> RowAdder:
-        """`add` for rows given as tuples in `columns` order: what a full run writes ~400k times.
+        """`add` for rows given as tuples in header order: what a full run writes ~400k times.
 
-        Each header cell is formatted by its column's own function, and cells of every type but
-        free text are remembered by value (UPDATED_AT is the run's clock, quantities repeat):
-        formatting through format_row was a fifth of a first full run. Any problem goes through
-        format_row itself, so the error raised is exactly the writer's."""
-        unknown = set(columns) - set(self.header)
-        if unknown:
-            raise ValueError(f"{self.spec.name}: columns not in the header: {sorted(unknown)}")
-        cells = [
-            (columns.index(name) if name in columns else None, _formatter(self.spec.column(name)))
-            for name in self.header
-        ]
-        in_order = list(columns) == list(self.header)
-        formatters = [f for _, f in cells]
+        Each cell is formatted by its column's own function, and cells of every type but free text
+        are remembered by value (UPDATED_AT is the run's clock, quantities repeat): formatting
+        through format_row was a fifth of a first full run. Any problem goes through format_row
+        itself, so the error raised is exactly the writer's."""
+        if tuple(columns) != self.header:
+            raise ValueError(f"{self.spec.name}: rows must come in header order {self.header}")
+        formatters = [_formatter(self.spec.column(name)) for name in self.header]
         writerow = self._writer.writerow
 
         def add(values: Sequence[Any]) -> None:
             self.rows += 1
             try:
-                if in_order:
-                    row = [f(v) for f, v in zip(formatters, values, strict=True)]
-                else:
-                    row = [f(values[i] if i is not None else None) for i, f in cells]
+                row = [f(v) for f, v in zip(formatters, values, strict=True)]
             except (ValueError, TypeError) as exc:
-                feeds.format_row(self.spec, self.header, dict(zip(columns, values, strict=True)), self.rows)
+                feeds.format_row(self.spec, self.header, dict(zip(columns, values, strict=False)), self.rows)
                 raise FeedValidationError(f"{self.spec.name} row {self.rows}: {exc}") from exc
             writerow(row)
 
@@ -111,7 +102,8 @@ class Sinks:
             self._spool(entity).add(row)
 
     def adder(self, entity: Entity, columns: Sequence[str]) -> RowAdder:
-        """`add` for rows given as tuples in `columns` order, counted and sampled the same way."""
+        """`add` for rows given as tuples in `columns` order (the file's header order), counted and
+        sampled the same way."""
         name, spooled = entity.value, None
 
         def add(values: Sequence[Any]) -> None:
