@@ -185,3 +185,13 @@ def test_item_digest_follows_values_and_context_not_object_identity() -> None:
     assert rules.item_digest(same, "other") != digest
     same["ItemWarehouseInfoCollection"][1]["InStock"] = 6.0
     assert rules.item_digest(same, "ctx") != digest
+
+
+@pytest.mark.parametrize("removed", [False, True])
+@pytest.mark.parametrize("barcode", ["400000000001", None])
+def test_variant_hash_equals_the_fields_hash_stored_before(barcode: str | None, removed: bool) -> None:
+    """Hashes stored by earlier releases stay valid: a different text would resend every variant."""
+    item = {"ItemCode": "A1", "ItemName": "Valve, brass", "BarCode": barcode}
+    fields = rules.variant_fields(item)
+    expected = rules.fields_hash(fields, removed=removed)
+    assert rules.variant_hash(fields["sku"], fields["title"], fields["barcode"], removed) == expected
