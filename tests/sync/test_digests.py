@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import select, update
 
 from app.db.session import session_scope
 from app.emulators.sap_b1 import EmulatorConfig
 from app.models.mapping import ItemGroupMapping
-from app.models.sync import RunTrigger
+from app.models.sync import ItemState, RunTrigger
 from app.sync import service
 from app.sync.engine import PAGES_PER_TRANSACTION
 from tests.sync.conftest import World, add_mappings
@@ -72,3 +72,17 @@ async def test_a_group_mapping_change_reaches_items_sap_did_not_change(world: Wo
     removed: dict[str, Any] = {r["SKU"]: r for r in outcome.sinks.samples["variants"]}
     assert in_group and outcome.sinks.counts["variants"] == len(in_group)
     assert all(r["REMOVED"] for r in removed.values()) and set(removed) <= in_group
+
+
+async def test_digests_of_another_scheme_cost_one_evaluation_and_send_nothing(world: World) -> None:
+    """An upgrade that changes how digests are computed (as orjson + SHA-256 replaced marshal +
+    BLAKE2b) re-evaluates every item once against its stored rows: nothing is resent."""
+    await add_mappings(world.runtime, warehouses=MAPPED, groups=GROUPS)
+    await sync_and_ingest(world, full=True)
+    async with session_scope(world.runtime.sessionmaker) as session:
+        await session.exec(update(ItemState).values(digest="0" * 32))  # type: ignore[call-overload]
+    again = await sync_and_ingest(world, full=True)
+    assert again.run is not None and again.run.sent_count == 0 and again.run.files == []
+    async with session_scope(world.runtime.sessionmaker) as session:
+        digests = (await session.exec(select(ItemState.digest))).all()
+    assert "0" * 32 not in digests  # stored anew, so the next run skips by digest again
