@@ -95,7 +95,7 @@ async def drift_report(
     limit: int = 100,
 ) -> DriftReport:
     out = []
-    for ip, price in await repository.compared(session):
+    for ip, price in await repository.compared(session, settings.sync.drift_abs_tolerance):
         finding = detectors.drift(
             ip.sku,
             ip.ip_warehouse_id,
