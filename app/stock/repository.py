@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -66,17 +66,3 @@ async def ip_rows(session: AsyncSession, sku: str) -> list[IpStock]:
     return list((await session.exec(query)).scalars())  # type: ignore[call-overload]
 
 
-async def compared(session: AsyncSession, abs_tolerance: float) -> list[tuple[IpStock, float]]:
-    """Live rows IP has reported a figure for that differs from SAP's by more than `abs_tolerance`
-    (the drift detector's first condition: rows in step with IP are never loaded), with the item's
-    average price."""
-    query = (
-        select(IpStock, col(ItemState.avg_price))
-        .join(ItemState, col(ItemState.sku) == col(IpStock.sku))
-        .where(
-            col(IpStock.ip_in_stock).is_not(None),
-            col(IpStock.live).is_(True),
-            func.abs(col(IpStock.sap_available) - col(IpStock.ip_in_stock)) > abs_tolerance,
-        )
-    )
-    return [(r[0], float(r[1] or 0)) for r in (await session.exec(query)).all()]  # type: ignore[call-overload]

@@ -14,7 +14,7 @@ from app.kit.time import as_utc, utcnow
 from app.models.sync import IpStock, StockSnapshot
 from app.stock import repository
 from app.stock.schemas import DriftOut, DriftReport, IpWarehouseOut, SkuOut, StockPage, StockRowOut
-from app.sync import detectors
+from app.sync import monitor as sync_monitor
 
 
 def _drift(ip: IpStock | None) -> float | None:
@@ -95,29 +95,19 @@ async def drift_report(
     limit: int = 100,
 ) -> DriftReport:
     out = []
-    for ip, price in await repository.compared(session, settings.sync.drift_abs_tolerance):
-        finding = detectors.drift(
-            ip.sku,
-            ip.ip_warehouse_id,
-            sap_available=ip.sap_available,
-            ip_in_stock=ip.ip_in_stock,
-            avg_price=price,
-            abs_tolerance=settings.sync.drift_abs_tolerance,
-            pct_tolerance=settings.sync.drift_pct_tolerance,
-        )
-        if finding is not None:
-            e = finding.evidence
-            out.append(
-                DriftOut(
-                    sku=ip.sku,
-                    ip_warehouse_id=ip.ip_warehouse_id,
-                    sap_available=ip.sap_available,
-                    ip_in_stock=float(e["ip_in_stock"]),
-                    difference=float(e["difference"]),
-                    value_at_cost=float(e["value_at_cost"]),
-                    ip_seen_at=ip.ip_seen_at,
-                )
+    for finding, ip_seen_at in await sync_monitor.drift(session, settings):
+        e = finding.evidence
+        out.append(
+            DriftOut(
+                sku=finding.subject["sku"],
+                ip_warehouse_id=finding.subject["warehouse"],
+                sap_available=float(e["sap_available"]),
+                ip_in_stock=float(e["ip_in_stock"]),
+                difference=float(e["difference"]),
+                value_at_cost=float(e["value_at_cost"]),
+                ip_seen_at=ip_seen_at,
             )
+        )
     keys = {
         "value": lambda d: -d.value_at_cost,
         "difference": lambda d: -abs(d.difference),

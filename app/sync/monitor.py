@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -105,9 +105,16 @@ async def _item_findings(session: AsyncSession, settings: Settings) -> dict[str,
             sku, rule, ip_live=ip_live, open_recommendations=open_recs.get(sku, 0)
         ):
             inactive.append(finding)
-    drift = []
+    return {"INACTIVE_ITEM": inactive, "STOCK_DRIFT": [f for f, _ in await drift(session, settings)]}
+
+
+async def drift(session: AsyncSession, settings: Settings) -> list[tuple[Finding, datetime | None]]:
+    """STOCK_DRIFT findings, each with when IP reported its figure, over the live IP rows whose two
+    figures differ by more than the absolute tolerance (the rest never leave the database). The
+    detectors pass and /stock/drift both read drift from here."""
     abs_tolerance, pct_tolerance = settings.sync.drift_abs_tolerance, settings.sync.drift_pct_tolerance
-    for sku, warehouse, sap_available, ip_in_stock, price in await repository.drift_candidates(
+    found = []
+    for sku, warehouse, sap_available, ip_in_stock, price, ip_seen_at in await repository.drift_candidates(
         session, abs_tolerance
     ):
         finding = detectors.drift(
@@ -120,8 +127,8 @@ async def _item_findings(session: AsyncSession, settings: Settings) -> dict[str,
             pct_tolerance=pct_tolerance,
         )
         if finding:
-            drift.append(finding)
-    return {"INACTIVE_ITEM": inactive, "STOCK_DRIFT": drift}
+            found.append((finding, ip_seen_at))
+    return found
 
 
 async def _open_recommendation_skus(session: AsyncSession) -> dict[str, int]:

@@ -434,12 +434,13 @@ async def excluded_items(session: AsyncSession, rules_: Sequence[str]) -> list[A
 
 
 async def drift_candidates(session: AsyncSession, abs_tolerance: float) -> list[Any]:
-    """(sku, ip_warehouse_id, sap_available, ip_in_stock, avg_price) of live IP rows whose two
-    figures differ by more than `abs_tolerance`: the detector's own first condition, so the rest of
-    the table (stock in step with IP) is never read."""
+    """(sku, ip_warehouse_id, sap_available, ip_in_stock, avg_price, ip_seen_at) of live IP rows
+    whose two figures differ by more than `abs_tolerance`: the detector's own first condition, so
+    the rest of the table (stock in step with IP) is never read."""
     s, i = IpStock.__table__, ItemState.__table__  # type: ignore[attr-defined]
+    columns = (s.c.sku, s.c.ip_warehouse_id, s.c.sap_available, s.c.ip_in_stock, i.c.avg_price)
     query = (
-        select(s.c.sku, s.c.ip_warehouse_id, s.c.sap_available, s.c.ip_in_stock, i.c.avg_price)
+        select(*columns, s.c.ip_seen_at)
         .select_from(s.outerjoin(i, i.c.sku == s.c.sku))
         .where(
             s.c.live.is_(True),
