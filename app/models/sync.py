@@ -102,7 +102,7 @@ class ItemState(SQLModel, table=True):
     # every run moves seen_at for every item it reads.
     seen_at: datetime = utc_field()
     missing_since: datetime | None = utc_field(nullable=True)
-    # What the item's evaluation depended on when last stored (engine.item_digest): the item as
+    # What the item's evaluation depended on when last stored (rules.item_hasher): the item as
     # SAP sent it and the run's routing. Equal again after a successful run => nothing to do.
     digest: str | None = Field(default=None, max_length=32)
     sent_hash: str | None = Field(default=None, max_length=64)

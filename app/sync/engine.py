@@ -64,7 +64,7 @@ class Plan:
 
     @functools.cached_property
     def digest(self) -> Callable[[Row], str]:
-        """rules.item_digest in this run's context."""
+        """rules.item_hasher for this run's context."""
         return rules.item_hasher(self.context)
 
     @functools.cached_property

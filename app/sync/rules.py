@@ -274,14 +274,10 @@ def variant_hash(sku: str, title: str, barcode: str | None, removed: bool) -> st
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def item_digest(item: Mapping[str, Any], context: str) -> str:
-    """A digest of one SAP item as read (every selected field, its OITW lines) and the `context`
-    it was evaluated in (routes, groups, policies): equal digests mean equal evaluations."""
-    return item_hasher(context)(item)
-
-
 def item_hasher(context: str) -> Callable[[Mapping[str, Any]], str]:
-    """item_digest for one context, the context hashed once.
+    """The digest of one SAP item as read (every selected field, its OITW lines) in the `context`
+    it is evaluated in (routes, groups, policies): equal digests mean equal evaluations. The
+    context is hashed once.
 
     The item is serialised by orjson (in C; keys in SAP's order, floats by their shortest repr,
     so equal values give equal bytes), then SHA-256 (hardware-accelerated on most CPUs) over the

@@ -180,11 +180,11 @@ def test_item_digest_follows_values_and_context_not_object_identity() -> None:
     line = {"WarehouseCode": "01", "InStock": 5.0, "Committed": 1.0}
     item = {"ItemCode": "A1", "ItemName": "x", "ItemWarehouseInfoCollection": [line, line]}
     same = json.loads(json.dumps(item))  # equal values, no shared objects
-    digest = rules.item_digest(item, "ctx")
-    assert rules.item_digest(same, "ctx") == digest
-    assert rules.item_digest(same, "other") != digest
+    digest = rules.item_hasher("ctx")(item)
+    assert rules.item_hasher("ctx")(same) == digest
+    assert rules.item_hasher("other")(same) != digest
     same["ItemWarehouseInfoCollection"][1]["InStock"] = 6.0
-    assert rules.item_digest(same, "ctx") != digest
+    assert rules.item_hasher("ctx")(same) != digest
 
 
 @pytest.mark.parametrize("removed", [False, True])
