@@ -264,8 +264,7 @@ class _SlotWaiters:
         started = time.monotonic()
         waiter: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self.queue.append(waiter)
-        if self.poller is None or self.poller.done():
-            self.poller = asyncio.create_task(self._poll())
+        self._ensure_poller()
         try:
             async with asyncio.timeout(self.cap.wait_timeout):
                 return await waiter
