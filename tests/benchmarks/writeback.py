@@ -1,6 +1,7 @@
 """Write-back and webhook benchmark (prints figures; no timed asserts).
 
     .venv/bin/python -m tests.benchmarks.writeback [--lines 2000 --skus 400 --per-doc 5 --workers 1]
+                                                   [--runs 5]
 
 DATABASE_URL / REDIS_URL select PostgreSQL and a real Redis; default: SQLite + embedded Redis.
 
@@ -19,6 +20,9 @@ DATABASE_URL / REDIS_URL select PostgreSQL and a real Redis; default: SQLite + e
    endpoint answering 202, each served by uvicorn in its own process, both driven by the same
    client (in this process) at the same concurrency, in five interleaved rounds; the
    fraction is the median of the per-round ratios.
+
+`--runs N` repeats each benchmark N times (a fresh database each time), prints every run, then the
+median and range of the headline figure: on a shared machine one run says little.
 """
 
 from __future__ import annotations
@@ -430,6 +434,7 @@ def main() -> None:
     parser.add_argument("--max-jobs", type=int, help="jobs per worker (default: B1BRIDGE_WORKER_MAX_JOBS)")
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--runs", type=int, default=1, help="repeat each benchmark; print median and range")
     parser.add_argument("--skip-webhooks", action="store_true")
     parser.add_argument("--skip-pipeline", action="store_true")
     parser.add_argument("--serve", nargs=3, metavar=("WHAT", "PORT", "SPEC"), help=argparse.SUPPRESS)
@@ -444,15 +449,34 @@ def main() -> None:
 
     base = os.environ.get("DATABASE_URL")
     if not args.skip_pipeline:
-        with fresh_database(base) as url:
-            figures = pipeline_benchmark(
-                url, args.lines, args.skus, args.per_doc, args.workers, args.max_jobs
-            )
-        print("pipeline:", figures, flush=True)
+        runs = []
+        for _ in range(args.runs):
+            with fresh_database(base) as url:
+                runs.append(pipeline_benchmark(
+                    url, args.lines, args.skus, args.per_doc, args.workers, args.max_jobs
+                ))
+            print("pipeline:", runs[-1], flush=True)
+        if args.runs > 1:
+            print("pipeline, all runs:", {
+                **_spread(runs, "fraction_of_ceiling"),
+                **_spread(runs, "docs_per_s"),
+                **_spread(runs, "worker_cpu_ms_per_doc"),
+                "all_created": all(r["created"] == r["documents"] for r in runs),
+                **{k: sum(r[k] for r in runs) for k in ("sap_lock_conflicts", "sap_503s", "duplicates")},
+            }, flush=True)
     if not args.skip_webhooks:
-        with fresh_database(base) as url:
-            print("webhooks:", webhook_benchmark(url, args.requests, args.concurrency), flush=True)
+        hooks = []
+        for _ in range(args.runs):
+            with fresh_database(base) as url:
+                hooks.append(webhook_benchmark(url, args.requests, args.concurrency))
+            print("webhooks:", hooks[-1], flush=True)
+        if args.runs > 1:
+            print("webhooks, all runs:", _spread(hooks, "fraction_of_bare"), flush=True)
 
+
+def _spread(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
+    values = [r[key] for r in runs]
+    return {f"{key}_median": round(statistics.median(values), 3), f"{key}_range": [min(values), max(values)]}
 
 if __name__ == "__main__":
     main()
