@@ -478,5 +478,6 @@ def _spread(runs: list[dict[str, Any]], key: str) -> dict[str, Any]:
     values = [r[key] for r in runs]
     return {f"{key}_median": round(statistics.median(values), 3), f"{key}_range": [min(values), max(values)]}
 
+
 if __name__ == "__main__":
     main()
