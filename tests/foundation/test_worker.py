@@ -17,6 +17,21 @@ async def nap(ctx: dict[str, Any], n: int) -> int:
     return n
 
 
+def _burst_worker(runtime: Any, function: Any, name: str, max_jobs: int) -> Worker:
+    """A worker that runs only `function`, polls fast, and returns once the queue is empty."""
+    return Worker(**worker_settings(
+        runtime.settings,
+        burst=True,
+        functions=[func(function, name=name)],
+        cron_jobs=[],
+        on_startup=None,
+        on_shutdown=None,
+        ctx={"runtime": runtime},
+        max_jobs=max_jobs,
+        poll_delay=0.005,
+    ))
+
+
 async def _watches(redis: Redis) -> int:
     stats = await redis.info("commandstats")
     return int(stats.get("cmdstat_watch", {}).get("calls", 0))
@@ -28,18 +43,7 @@ async def test_a_worker_does_not_ask_redis_about_the_jobs_it_is_running(app: Any
         job_id, queue = f"tests:nap:{n}", runtime.queue_name
         await runtime.redis.enqueue_job("tests.nap", n, _job_id=job_id, _queue_name=queue)
     before = await _watches(runtime.redis)
-    kwargs = worker_settings(
-        runtime.settings,
-        burst=True,
-        functions=[func(nap, name="tests.nap")],
-        cron_jobs=[],
-        on_startup=None,
-        on_shutdown=None,
-        ctx={"runtime": runtime},
-        max_jobs=10,
-        poll_delay=0.005,
-    )
-    worker = Worker(**kwargs)
+    worker = _burst_worker(runtime, nap, "tests.nap", max_jobs=10)
     await worker.main()
     await worker.close()
     assert worker.jobs_complete == 30
@@ -61,18 +65,7 @@ async def test_two_workers_on_one_queue_run_each_job_once(app: Any, clean: None)
     ran, prefix = f"tests:ran:{run_id}", f"tests:mark:{run_id}"
     for n in range(40):
         await runtime.redis.enqueue_job("tests.mark", ran, n, _job_id=f"{prefix}:{n}", _queue_name=queue)
-    kwargs = worker_settings(
-        runtime.settings,
-        burst=True,
-        functions=[func(mark, name="tests.mark")],
-        cron_jobs=[],
-        on_startup=None,
-        on_shutdown=None,
-        ctx={"runtime": runtime},
-        max_jobs=4,
-        poll_delay=0.005,
-    )
-    workers = [Worker(**kwargs) for _ in range(2)]
+    workers = [_burst_worker(runtime, mark, "tests.mark", max_jobs=4) for _ in range(2)]
     try:
         await asyncio.gather(*(w.main() for w in workers))
     finally:
