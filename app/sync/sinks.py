@@ -143,9 +143,8 @@ def _formatter(column: Column) -> Callable[[Any], str]:
         plain = not column.choices
 
         def format_text(value: Any) -> str:
-            # format_cell's answer for a non-blank str without NUL and choices is the str itself
-            if plain and type(value) is str and value and "\x00" not in value and not value.isspace():
-                return value
+            if plain and type(value) is str and feeds.plain_text(value):
+                return value  # what format_cell would answer
             return feeds.format_cell(column, value)
 
         return format_text

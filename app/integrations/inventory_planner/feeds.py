@@ -90,6 +90,12 @@ def format_string(value: Any) -> str:
     return text
 
 
+def plain_text(text: str) -> bool:
+    """A text any free-text column without choices takes as it is, whether written or checked
+    (non-blank, no NUL): the fast path of the bulk writer and of the validator."""
+    return bool(text) and "\x00" not in text and not text.isspace()
+
+
 _FORMATTERS = {
     ColumnType.string: format_string,
     ColumnType.float: format_float,
@@ -368,9 +374,7 @@ def _cell_check(column: Column) -> Callable[[str], str | None]:
         plain = not column.choices
 
         def check_text(text: str) -> str | None:
-            if plain and text and "\x00" not in text and not text.isspace():
-                return None
-            return slow(text)
+            return None if plain and plain_text(text) else slow(text)
 
         return check_text
     memo: dict[str, str | None] = {}
